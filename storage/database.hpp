@@ -20,6 +20,9 @@
 
 namespace simbmc::storage {
 
+// A prepared statement. Finalized by its destructor, which may run after its Database is gone (the
+// connection closes when the last statement is gone). Error messages name the SQL text with its
+// placeholders, never the bound values.
 class Statement {
  public:
   Statement() = default;
@@ -50,16 +53,20 @@ class Statement {
  private:
   friend class Database;
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  void noteBind(int index, int rc);
+  std::string describe() const;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
   int bindError_ = SQLITE_OK;
+  int bindErrorIndex_ = 0;
 };
 
 class Database {
  public:
   // Opens (creating if needed) `path` with mode 0600, WAL, synchronous=FULL, foreign keys on,
   // busy timeout; runs `PRAGMA quick_check` on an existing file and fails with Error::Kind::corrupt
-  // if it does not say "ok".
+  // if it does not say "ok". An existing file with a wider mode is tightened to 0600 (with a warning).
+  // Errors: io (path unusable), corrupt, busy (locked by another process), internal.
   static Result<std::unique_ptr<Database>> open(const std::string& path);
   ~Database();
   Database(const Database&) = delete;
@@ -70,9 +77,12 @@ class Database {
 
   // Schema migrations: migrations[i] takes the schema from user_version i to i+1. Applies the
   // missing ones, each in its own transaction. Fails if the file is newer than the code.
+  // A migration may hold several statements, but none that cannot run in a transaction (VACUUM,
+  // PRAGMA journal_mode, PRAGMA foreign_keys).
   Result<void> migrate(const std::vector<std::string>& migrations);
 
-  // Runs fn inside BEGIN IMMEDIATE .. COMMIT; rolls back if fn fails or commit fails.
+  // Runs fn inside BEGIN IMMEDIATE .. COMMIT; rolls back if fn fails (or throws) or commit fails.
+  // Not re-entrant: calling it from inside fn fails.
   Result<void> transaction(const std::function<Result<void>()>& fn);
 
   int64_t lastInsertRowId() const;

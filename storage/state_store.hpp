@@ -42,9 +42,14 @@ class StateStore {
   // Opens `dbPath` (":memory:" allowed) and runs the schema migrations.
   static Result<std::unique_ptr<StateStore>> open(const std::string& dbPath, SecretBox box);
 
+  // Users ordered by id. A password that does not unseal (wrong secret.key, damaged row) or a value
+  // out of range fails the whole load with Error::Kind::corrupt naming the user id.
   Result<std::vector<StoredUser>> loadUsers();
   // Inserts or replaces user `u.id` with all its channel access rows, in one transaction.
+  // invalidArgument (nothing written) for a name over 16 bytes, a password over 20 bytes or a
+  // channel listed twice.
   Result<void> saveUser(const StoredUser& u);
+  // Deletes the user and its access rows; deleting an absent user succeeds.
   Result<void> deleteUser(uint8_t id);
 
   Result<std::optional<std::vector<uint8_t>>> get(const std::string& key);
@@ -56,8 +61,20 @@ class StateStore {
 
  private:
   StateStore(std::unique_ptr<Database> db, SecretBox box) : db_(std::move(db)), box_(std::move(box)) {}
+  Result<void> prepareStatements();
+  Result<void> writeUser(const StoredUser& u, const std::vector<uint8_t>& sealedPassword);
+
   std::unique_ptr<Database> db_;
   SecretBox box_;
+  // Prepared once in open(); declared after db_ so they are finalized before it closes.
+  Statement selectUsers_;
+  Statement selectAccess_;
+  Statement deleteUser_;
+  Statement insertUser_;
+  Statement insertAccess_;
+  Statement getSetting_;
+  Statement putSetting_;
+  Statement scanSettings_;
 };
 
 }  // namespace simbmc::storage
