@@ -1,0 +1,85 @@
+// Bmc: one BMC instance's service side: identity, users, LAN channel settings, chassis, and the
+// command registry all handlers are registered in. Built by the daemon with its ports (HostControl)
+// and store; owns no sockets. One per simulated server; nothing here is global.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "bmc/chassis/chassis.hpp"
+#include "bmc/host_control.hpp"
+#include "bmc/registry.hpp"
+#include "bmc/users.hpp"
+#include "common/clock.hpp"
+#include "common/timer_queue.hpp"
+#include "net/channel_security.hpp"
+#include "storage/state_store.hpp"
+
+namespace simbmc::bmc {
+
+// Get Device ID fields, IPMI v2.0 §20.1 Table 20-2.
+struct Identity {
+  uint8_t deviceId = 0x20;
+  uint8_t deviceRevision = 0x01;
+  uint8_t firmwareMajor = 1;       // 7 bits
+  uint8_t firmwareMinor = 0x00;    // BCD
+  uint32_t manufacturerId = 0;     // 20-bit IANA enterprise number
+  uint16_t productId = 0;
+  std::array<uint8_t, 4> auxFirmware{};
+  std::array<uint8_t, 16> deviceGuid{};
+  std::array<uint8_t, 16> systemGuid{};
+  std::string systemName = "simbmc";
+  std::string firmwareVersion = "1.00";
+};
+
+struct BmcConfig {
+  Identity identity;
+  net::ChannelSecurity lan;   // the LAN channel (channel 1)
+  ChassisConfig chassis;
+};
+
+class Bmc {
+ public:
+  Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& host, storage::StateStore* store);
+  ~Bmc();
+
+  // Loads persisted state (users, settings) and registers every handler.
+  Result<void> start();
+
+  CommandRegistry& registry() { return registry_; }
+  UserDb& users() { return users_; }
+  net::ChannelSecurity& lan() { return config_.lan; }
+  const Identity& identity() const { return config_.identity; }
+  ChassisService& chassis() { return chassis_; }
+  const Clock& clock() const { return clock_; }
+  TimerQueue& timers() { return timers_; }
+  HostControl& host() { return host_; }
+  storage::StateStore* store() { return store_; }
+
+  // Mutable App-level state.
+  struct AppState {
+    uint8_t globalEnables = 0x0C;    // event message buffer + SEL logging enabled (§22.2)
+    uint8_t messageFlags = 0x00;
+    uint8_t acpiSystem = 0x00;       // S0/G0
+    uint8_t acpiDevice = 0x00;       // D0
+  };
+  AppState& app() { return app_; }
+
+ private:
+  BmcConfig config_;
+  const Clock& clock_;
+  TimerQueue& timers_;
+  HostControl& host_;
+  storage::StateStore* store_;
+  CommandRegistry registry_;
+  UserDb users_;
+  ChassisService chassis_;
+  AppState app_;
+};
+
+// Registration functions, one per NetFn folder.
+void registerAppCommands(Bmc& bmc);
+
+}  // namespace simbmc::bmc

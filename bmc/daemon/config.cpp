@@ -1,0 +1,404 @@
+#include "bmc/daemon/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "net/crypto.hpp"
+
+namespace simbmc::daemon {
+
+const char* const kDefaultConfig = R"toml(
+# simbmc demo server: one BMC on loopback with a chassis and an administrator.
+log_level = "info"
+
+[[bmc]]
+name = "demo"
+bind = "127.0.0.1"
+port = 623
+
+[bmc.identity]
+manufacturer_id = 0
+product_id = 0x0001
+firmware = "1.00"
+
+[bmc.lan]
+cipher_suites = [17, 3]
+auth_types = ["md5"]
+max_sessions = 16
+session_timeout = 60
+
+[bmc.power]
+initially_on = true
+restore_policy = "previous"
+cycle_off_ms = 1000
+
+[[bmc.user]]
+name = "admin"
+privilege = "administrator"
+)toml";
+
+namespace {
+
+class Errors {
+ public:
+  void add(std::string m) { list_.push_back(std::move(m)); }
+  bool empty() const { return list_.empty(); }
+  std::string joined() const {
+    std::string s;
+    for (const auto& m : list_) s += (s.empty() ? "" : "\n") + m;
+    return s;
+  }
+
+ private:
+  std::vector<std::string> list_;
+};
+
+std::optional<std::array<uint8_t, 16>> parseGuid(std::string_view text) {
+  std::array<uint8_t, 16> out{};
+  std::string hex;
+  for (char c : text) {
+    if (c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    hex.push_back(c);
+  }
+  if (hex.size() != 32) return std::nullopt;
+  // Stored in IPMI's order: the RFC 4122 text read as bytes, least significant byte first (§20.8).
+  for (size_t i = 0; i < 16; ++i) out[15 - i] = static_cast<uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  return out;
+}
+
+bool parseFirmware(std::string_view text, uint8_t& major, uint8_t& minor) {
+  auto dot = text.find('.');
+  if (dot == std::string_view::npos || dot == 0 || text.size() - dot - 1 != 2) return false;
+  int mj = 0;
+  for (char c : text.substr(0, dot)) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    mj = mj * 10 + (c - '0');
+  }
+  auto mn = text.substr(dot + 1);
+  if (!std::isdigit(static_cast<unsigned char>(mn[0])) || !std::isdigit(static_cast<unsigned char>(mn[1]))) return false;
+  if (mj > 127) return false;
+  major = static_cast<uint8_t>(mj);
+  minor = static_cast<uint8_t>(((mn[0] - '0') << 4) | (mn[1] - '0'));  // BCD
+  return true;
+}
+
+template <typename T>
+void readInt(const toml::table& t, const char* key, T& out, int64_t lo, int64_t hi, const std::string& where,
+             Errors& errors) {
+  auto node = t.get(key);
+  if (node == nullptr) return;
+  auto v = node->value<int64_t>();
+  if (!v || *v < lo || *v > hi) {
+    errors.add(fmt::format("{}.{}: expected an integer in {}..{}", where, key, lo, hi));
+    return;
+  }
+  out = static_cast<T>(*v);
+}
+
+void readBool(const toml::table& t, const char* key, bool& out, const std::string& where, Errors& errors) {
+  auto node = t.get(key);
+  if (node == nullptr) return;
+  auto v = node->value<bool>();
+  if (!v) return errors.add(fmt::format("{}.{}: expected true or false", where, key));
+  out = *v;
+}
+
+void readString(const toml::table& t, const char* key, std::string& out, const std::string& where, Errors& errors) {
+  auto node = t.get(key);
+  if (node == nullptr) return;
+  auto v = node->value<std::string>();
+  if (!v) return errors.add(fmt::format("{}.{}: expected a string", where, key));
+  out = *v;
+}
+
+void checkKeys(const toml::table& t, std::initializer_list<std::string_view> known, const std::string& where,
+               Errors& errors) {
+  for (const auto& [k, v] : t) {
+    if (std::find(known.begin(), known.end(), k.str()) == known.end()) {
+      errors.add(fmt::format("{}: unknown key '{}'", where, k.str()));
+    }
+  }
+}
+
+void parseIdentity(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
+  checkKeys(t, {"manufacturer_id", "product_id", "device_id", "device_revision", "firmware", "aux_firmware",
+                "device_guid", "system_guid", "system_name"},
+            where, errors);
+  bmc::Identity& id = ic.bmc.identity;
+  readInt(t, "manufacturer_id", id.manufacturerId, 0, 0xFFFFF, where, errors);
+  readInt(t, "product_id", id.productId, 0, 0xFFFF, where, errors);
+  readInt(t, "device_id", id.deviceId, 0, 0xFF, where, errors);
+  readInt(t, "device_revision", id.deviceRevision, 0, 0x0F, where, errors);
+  readString(t, "system_name", id.systemName, where, errors);
+  std::string fw;
+  readString(t, "firmware", fw, where, errors);
+  if (!fw.empty()) {
+    if (!parseFirmware(fw, id.firmwareMajor, id.firmwareMinor)) {
+      errors.add(where + ".firmware: expected MAJOR.MM such as \"1.05\" (major 0..127)");
+    } else {
+      id.firmwareVersion = fw;
+    }
+  }
+  if (auto arr = t.get_as<toml::array>("aux_firmware")) {
+    if (arr->size() != 4) errors.add(where + ".aux_firmware: expected 4 bytes");
+    for (size_t i = 0; i < std::min<size_t>(4, arr->size()); ++i) {
+      auto v = (*arr)[i].value<int64_t>();
+      if (!v || *v < 0 || *v > 255) errors.add(where + ".aux_firmware: bytes are 0..255");
+      else id.auxFirmware[i] = static_cast<uint8_t>(*v);
+    }
+  }
+  for (auto [key, dest] : {std::pair{"device_guid", &id.deviceGuid}, std::pair{"system_guid", &id.systemGuid}}) {
+    std::string s;
+    readString(t, key, s, where, errors);
+    if (s.empty()) continue;
+    auto g = parseGuid(s);
+    if (!g) errors.add(fmt::format("{}.{}: expected a UUID such as 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", where, key));
+    else {
+      *dest = *g;
+      ic.guidsConfigured = true;
+    }
+  }
+}
+
+void parseLan(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
+  checkKeys(t, {"channel", "cipher_suites", "ipmi15", "auth_types", "max_sessions", "session_timeout", "kg",
+                "privilege_limit"},
+            where, errors);
+  net::ChannelSecurity& lan = ic.bmc.lan;
+  readInt(t, "channel", lan.channel, 1, 11, where, errors);
+  readBool(t, "ipmi15", lan.ipmi15Enabled, where, errors);
+  readInt(t, "max_sessions", lan.maxSessions, 1, 63, where, errors);
+  readInt(t, "session_timeout", lan.sessionTimeoutSeconds, 5, 86400, where, errors);
+  if (auto arr = t.get_as<toml::array>("cipher_suites")) {
+    lan.cipherSuites.clear();
+    for (const auto& n : *arr) {
+      auto v = n.value<int64_t>();
+      if (!v || *v < 0 || *v > 255 || !net::crypto::cipherSuite(static_cast<uint8_t>(*v))) {
+        errors.add(where + ".cipher_suites: each entry must be one of 0, 1, 2, 3, 6, 7, 8, 11, 12, 15, 16, 17");
+        continue;
+      }
+      if (std::find(lan.cipherSuites.begin(), lan.cipherSuites.end(), *v) == lan.cipherSuites.end()) {
+        lan.cipherSuites.push_back(static_cast<uint8_t>(*v));
+      }
+    }
+  }
+  if (auto arr = t.get_as<toml::array>("auth_types")) {
+    lan.authTypes15 = 0;
+    for (const auto& n : *arr) {
+      auto v = n.value<std::string>();
+      if (v && *v == "none") lan.authTypes15 |= 1u << 0;
+      else if (v && *v == "md2") lan.authTypes15 |= 1u << 1;
+      else if (v && *v == "md5") lan.authTypes15 |= 1u << 2;
+      else if (v && *v == "password") lan.authTypes15 |= 1u << 4;
+      else errors.add(where + ".auth_types: entries are \"none\", \"md2\", \"md5\" or \"password\"");
+    }
+  }
+  std::string kg;
+  readString(t, "kg", kg, where, errors);
+  if (!kg.empty()) {
+    if (kg.size() > 40 || kg.size() % 2 != 0 ||
+        !std::all_of(kg.begin(), kg.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+      errors.add(where + ".kg: expected up to 20 bytes as hex");
+    } else {
+      for (size_t i = 0; i < kg.size(); i += 2) lan.kg.push_back(static_cast<uint8_t>(std::stoi(kg.substr(i, 2), nullptr, 16)));
+      lan.kg.resize(20, 0);
+    }
+  }
+  std::string limit;
+  readString(t, "privilege_limit", limit, where, errors);
+  if (!limit.empty()) {
+    auto p = privilegeFromName(limit);
+    if (!p) errors.add(where + ".privilege_limit: expected user, operator, administrator or oem");
+    else lan.channelPrivilegeLimit = *p;
+  }
+}
+
+void parsePower(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
+  checkKeys(t, {"initially_on", "restore_policy", "on_delay_ms", "off_delay_ms", "cycle_off_ms", "reset_ms",
+                "soft_shutdown_ms", "on_command", "off_command", "reset_command", "cycle_command", "soft_command",
+                "diag_command"},
+            where, errors);
+  sim::PowerConfig& p = ic.power;
+  readBool(t, "initially_on", p.initiallyOn, where, errors);
+  auto ms = [&](const char* key, Millis& out) {
+    int64_t v = out.count();
+    readInt(t, key, v, 0, 3'600'000, where, errors);
+    out = Millis(v);
+  };
+  ms("on_delay_ms", p.powerOnDelay);
+  ms("off_delay_ms", p.powerOffDelay);
+  ms("cycle_off_ms", p.cycleOffTime);
+  ms("reset_ms", p.resetTime);
+  ms("soft_shutdown_ms", p.softShutdownTime);
+  readString(t, "on_command", p.onCommand, where, errors);
+  readString(t, "off_command", p.offCommand, where, errors);
+  readString(t, "reset_command", p.resetCommand, where, errors);
+  readString(t, "cycle_command", p.cycleCommand, where, errors);
+  readString(t, "soft_command", p.softCommand, where, errors);
+  readString(t, "diag_command", p.diagCommand, where, errors);
+  std::string policy;
+  readString(t, "restore_policy", policy, where, errors);
+  if (policy == "always-off") ic.bmc.chassis.powerRestorePolicy = 0;
+  else if (policy == "previous") ic.bmc.chassis.powerRestorePolicy = 1;
+  else if (policy == "always-on") ic.bmc.chassis.powerRestorePolicy = 2;
+  else if (!policy.empty()) errors.add(where + ".restore_policy: expected \"always-off\", \"previous\" or \"always-on\"");
+}
+
+void parseUsers(const toml::array& arr, InstanceConfig& ic, const std::string& where, Errors& errors) {
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const std::string w = fmt::format("{}[{}]", where, i);
+    const toml::table* t = arr[i].as_table();
+    if (t == nullptr) {
+      errors.add(w + ": expected a table");
+      continue;
+    }
+    checkKeys(*t, {"name", "password", "privilege", "enabled"}, w, errors);
+    UserConfig u;
+    readString(*t, "name", u.name, w, errors);
+    if (u.name.empty() || u.name.size() > 16) errors.add(w + ".name: required, 1..16 characters");
+    if (t->contains("password")) {
+      std::string pw;
+      readString(*t, "password", pw, w, errors);
+      if (pw.size() > 20) errors.add(w + ".password: at most 20 characters");
+      u.password = pw;
+    }
+    std::string priv;
+    readString(*t, "privilege", priv, w, errors);
+    if (!priv.empty()) {
+      auto p = privilegeFromName(priv);
+      if (!p || *p == Privilege::noAccess) errors.add(w + ".privilege: expected callback, user, operator, administrator or oem");
+      else u.privilege = *p;
+    }
+    readBool(*t, "enabled", u.enabled, w, errors);
+    ic.users.push_back(std::move(u));
+  }
+}
+
+void parseLockout(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
+  checkKeys(t, {"threshold", "reset_interval", "lockout_interval"}, where, errors);
+  readInt(t, "threshold", ic.lockout.threshold, 0, 255, where, errors);
+  uint32_t reset = ic.lockout.resetInterval10s * 10u, lock = ic.lockout.lockoutInterval10s * 10u;
+  readInt(t, "reset_interval", reset, 0, 655350, where, errors);
+  readInt(t, "lockout_interval", lock, 0, 655350, where, errors);
+  ic.lockout.resetInterval10s = static_cast<uint16_t>((reset + 9) / 10);
+  ic.lockout.lockoutInterval10s = static_cast<uint16_t>((lock + 9) / 10);
+}
+
+}  // namespace
+
+Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sourceName) {
+  toml::table root;
+  try {
+    root = toml::parse(text, sourceName);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return makeError(Error::Kind::invalidArgument,
+                     fmt::format("{}:{}:{}: {}", sourceName, where.line, where.column, e.description()));
+  }
+  Errors errors;
+  DaemonConfig config;
+  checkKeys(root, {"log_level", "bmc"}, sourceName, errors);
+  std::string level;
+  readString(root, "log_level", level, sourceName, errors);
+  if (!level.empty() && !log::parseLevel(level, config.logLevel)) {
+    errors.add(sourceName + ".log_level: expected debug, info, warn, error or off");
+  }
+  const toml::array* bmcs = root.get_as<toml::array>("bmc");
+  if (bmcs == nullptr || bmcs->empty()) {
+    errors.add(sourceName + ": at least one [[bmc]] table is required");
+  } else {
+    for (size_t i = 0; i < bmcs->size(); ++i) {
+      const std::string where = fmt::format("bmc[{}]", i);
+      const toml::table* t = (*bmcs)[i].as_table();
+      if (t == nullptr) {
+        errors.add(where + ": expected a table");
+        continue;
+      }
+      checkKeys(*t, {"name", "bind", "port", "state_dir", "allow_insecure", "allow_weak_passwords", "identity",
+                     "lan", "power", "user", "lockout"},
+                where, errors);
+      InstanceConfig ic;
+      ic.name = fmt::format("bmc{}", i);
+      readString(*t, "name", ic.name, where, errors);
+      readString(*t, "bind", ic.bind, where, errors);
+      readInt(*t, "port", ic.port, 0, 65535, where, errors);
+      readString(*t, "state_dir", ic.stateDir, where, errors);
+      readBool(*t, "allow_insecure", ic.allowInsecure, where, errors);
+      readBool(*t, "allow_weak_passwords", ic.allowWeakPasswords, where, errors);
+      ic.power.instance = ic.name;
+      if (auto s = t->get_as<toml::table>("identity")) parseIdentity(*s, ic, where + ".identity", errors);
+      if (auto s = t->get_as<toml::table>("lan")) parseLan(*s, ic, where + ".lan", errors);
+      if (auto s = t->get_as<toml::table>("power")) parsePower(*s, ic, where + ".power", errors);
+      if (auto s = t->get_as<toml::table>("lockout")) parseLockout(*s, ic, where + ".lockout", errors);
+      if (auto s = t->get_as<toml::array>("user")) parseUsers(*s, ic, where + ".user", errors);
+      config.instances.push_back(std::move(ic));
+    }
+  }
+  if (!errors.empty()) return makeError(Error::Kind::invalidArgument, errors.joined());
+  return config;
+}
+
+Result<DaemonConfig> loadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return makeError(Error::Kind::io, "cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseConfig(ss.str(), path);
+}
+
+namespace {
+bool isLoopback(const std::string& bind) {
+  return bind.rfind("127.", 0) == 0 || bind == "::1" || bind == "localhost";
+}
+bool wellKnownPassword(const std::string& pw) {
+  static const std::set<std::string> known = {"",       "admin",  "password", "calvin", "changeme", "ADMIN",
+                                              "root",   "0penBmc", "simbmc",  "PASSW0RD", "superuser", "ipmi"};
+  return known.contains(pw);
+}
+}  // namespace
+
+Result<void> validate(const DaemonConfig& config) {
+  Errors errors;
+  std::set<std::pair<std::string, uint16_t>> endpoints;
+  std::set<std::string> names;
+  for (const InstanceConfig& ic : config.instances) {
+    const std::string w = "bmc '" + ic.name + "'";
+    if (!names.insert(ic.name).second) errors.add(w + ": duplicate instance name");
+    if (ic.port != 0 && !endpoints.insert({ic.bind, ic.port}).second) {
+      errors.add(fmt::format("{}: {}:{} is used by another instance", w, ic.bind, ic.port));
+    }
+    if (!ic.allowInsecure) {
+      for (uint8_t id : ic.bmc.lan.cipherSuites) {
+        auto cs = net::crypto::cipherSuite(id);
+        if (cs && (cs->auth == net::crypto::AuthAlg::none || cs->integrity == net::crypto::IntegrityAlg::none)) {
+          errors.add(fmt::format("{}: cipher suite {} has no {}; set allow_insecure = true to enable it (lab mode)", w,
+                                 id, cs->auth == net::crypto::AuthAlg::none ? "authentication" : "integrity"));
+        }
+      }
+      if ((ic.bmc.lan.authTypes15 & ~(1u << 2)) != 0) {
+        errors.add(w + ": IPMI 1.5 auth types other than md5 need allow_insecure = true (lab mode)");
+      }
+    }
+    if (ic.bmc.lan.cipherSuites.empty() && !ic.bmc.lan.ipmi15Enabled) {
+      errors.add(w + ": no cipher suite and IPMI 1.5 disabled: nobody could log in");
+    }
+    if (!isLoopback(ic.bind) && !ic.allowWeakPasswords) {
+      for (const UserConfig& u : ic.users) {
+        if (u.password && wellKnownPassword(*u.password)) {
+          errors.add(fmt::format("{}: user '{}' has a well-known password on the non-loopback address {}; choose "
+                                 "another or set allow_weak_passwords = true",
+                                 w, u.name, ic.bind));
+        }
+      }
+    }
+  }
+  if (!errors.empty()) return makeError(Error::Kind::invalidArgument, errors.joined());
+  return {};
+}
+
+}  // namespace simbmc::daemon

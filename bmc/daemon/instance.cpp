@@ -1,0 +1,202 @@
+#include "bmc/daemon/instance.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/log.hpp"
+#include "net/crypto.hpp"
+
+namespace simbmc::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using net::Bytes;
+
+Result<void> prepareStateDir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return makeError(Error::Kind::io, "cannot create state directory " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return makeError(Error::Kind::io, "state directory " + dir + " is not writable: " + std::strerror(errno));
+  }
+  return {};
+}
+
+Bytes u64le(uint64_t v) {
+  Bytes b;
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  return b;
+}
+
+uint64_t readU64le(const Bytes& b) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < std::min<size_t>(8, b.size()); ++i) v |= static_cast<uint64_t>(b[i]) << (8 * i);
+  return v;
+}
+
+std::string generatePassword() {
+  static constexpr char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  std::array<uint8_t, 16> r{};
+  if (!net::crypto::randomBytes(r)) return {};
+  std::string pw;
+  for (uint8_t b : r) pw.push_back(kAlphabet[b % (sizeof(kAlphabet) - 1)]);
+  return pw;
+}
+
+// A random RFC 4122 version-4 GUID, persisted so the BMC keeps its identity across restarts.
+Result<std::array<uint8_t, 16>> persistentGuid(storage::StateStore& store, const std::string& key) {
+  auto existing = store.get(key);
+  if (!existing) return existing.error();
+  std::array<uint8_t, 16> g{};
+  if (existing->has_value() && (*existing)->size() == 16) {
+    std::copy((*existing)->begin(), (*existing)->end(), g.begin());
+    return g;
+  }
+  if (!net::crypto::randomBytes(g)) return makeError(Error::Kind::internal, "no randomness for a GUID");
+  g[9] = static_cast<uint8_t>((g[9] & 0x0F) | 0x40);  // version nibble (stored LS byte first)
+  g[7] = static_cast<uint8_t>((g[7] & 0x3F) | 0x80);  // variant
+  if (auto r = store.put(key, Bytes(g.begin(), g.end())); !r) return r.error();
+  return g;
+}
+
+}  // namespace
+
+Result<UserOverride> parseUserOverride(const std::string& text) {
+  UserOverride u;
+  auto first = text.find(':');
+  if (first == std::string::npos || first == 0) {
+    return makeError(Error::Kind::invalidArgument, "--user expects NAME:PASSWORD[:PRIVILEGE], got '" + text + "'");
+  }
+  u.name = text.substr(0, first);
+  std::string rest = text.substr(first + 1);
+  auto second = rest.rfind(':');
+  if (second != std::string::npos) {
+    auto p = privilegeFromName(rest.substr(second + 1));
+    if (p) {
+      u.privilege = *p;
+      rest = rest.substr(0, second);
+    }
+  }
+  u.password = rest;
+  if (u.name.size() > 16) return makeError(Error::Kind::invalidArgument, "--user: name longer than 16 bytes");
+  if (u.password.size() > 20) return makeError(Error::Kind::invalidArgument, "--user: password longer than 20 bytes");
+  return u;
+}
+
+Result<std::unique_ptr<Instance>> Instance::create(boost::asio::io_context& io, TimerQueue& timers, const Clock& clock,
+                                                   InstanceConfig config, const std::vector<UserOverride>& overrides) {
+  std::unique_ptr<Instance> self(new Instance(std::move(config), clock));
+  InstanceConfig& c = self->config_;
+  auto fail = [&](const std::string& what) {
+    return makeError(Error::Kind::invalidArgument, "bmc '" + c.name + "': " + what);
+  };
+  if (auto r = prepareStateDir(c.stateDir); !r) return fail(r.error().message);
+  auto box = storage::SecretBox::openKeyFile(c.stateDir + "/secret.key");
+  if (!box) return fail(box.error().message);
+  auto store = storage::StateStore::open(c.stateDir + "/state.db", *box);
+  if (!store) {
+    if (store.error().kind == Error::Kind::corrupt) {
+      return fail("state database " + c.stateDir + "/state.db is corrupt (" + store.error().message +
+                  "); move it aside to start with empty state");
+    }
+    return fail(store.error().message);
+  }
+  self->store_ = std::move(*store);
+
+  if (!c.guidsConfigured) {
+    auto dev = persistentGuid(*self->store_, "identity.device_guid");
+    if (!dev) return fail(dev.error().message);
+    c.bmc.identity.deviceGuid = *dev;
+    auto sys = persistentGuid(*self->store_, "identity.system_guid");
+    if (!sys) return fail(sys.error().message);
+    c.bmc.identity.systemGuid = *sys;
+  }
+
+  auto poh = self->store_->get("host.poh_seconds");
+  if (!poh) return fail(poh.error().message);
+  self->lastPersistedPoh_ = poh->has_value() ? readU64le(**poh) : 0;
+  auto lastPower = self->store_->get("chassis.power_on");
+  if (!lastPower) return fail(lastPower.error().message);
+  const bool firstStart = !lastPower->has_value();
+  sim::PowerConfig power = c.power;
+  if (!firstStart) power.initiallyOn = false;  // the restore policy decides below
+
+  self->exec_ = std::make_unique<sim::ExecRunner>(c.name);
+  self->host_ = std::make_unique<sim::HostPowerSim>(timers, power, self->lastPersistedPoh_, self->exec_.get());
+  self->bmc_ = std::make_unique<bmc::Bmc>(c.bmc, clock, timers, *self->host_, self->store_.get());
+  self->bmc_->users().lockoutPolicy() = c.lockout;
+  if (auto r = self->bmc_->start(); !r) return fail(r.error().message);
+  if (auto r = self->seedUsers(overrides); !r) return fail(r.error().message);
+  if (!firstStart) {
+    self->host_->applyRestorePolicy(static_cast<sim::PowerRestorePolicy>(self->bmc_->chassis().powerRestorePolicy()),
+                                    self->bmc_->chassis().wasPoweredOn());
+  }
+
+  self->lan_ = std::make_unique<net::LanChannel>(self->bmc_->lan(), self->bmc_->users(), self->bmc_->registry(), clock,
+                                                 c.bmc.identity.systemGuid);
+  self->udp_ = std::make_unique<net::UdpServer>(io, *self->lan_);
+  if (auto r = self->udp_->open(c.bind, c.port); !r) return fail(r.error().message);
+  self->udp_->start();
+  if (c.allowInsecure) {
+    log::warn("bmc={} lab mode: insecure cipher suites or auth types may be enabled", c.name);
+  }
+  log::info("listening bmc={} addr={} port={} state={}", c.name, c.bind, self->udp_->localPort(), c.stateDir);
+  return self;
+}
+
+Instance::~Instance() = default;
+
+Result<void> Instance::seedUsers(const std::vector<UserOverride>& overrides) {
+  bmc::UserDb& users = bmc_->users();
+  const std::vector<uint8_t> channels{config_.bmc.lan.channel};
+  for (const UserConfig& u : config_.users) {
+    bool exists = false;
+    for (uint8_t id = 2; id <= bmc::UserDb::kMaxUsers; ++id) {
+      const bmc::User* x = users.get(id);
+      if (x != nullptr && x->name == u.name) exists = true;
+    }
+    if (exists) continue;  // state from earlier runs (passwords set over IPMI) wins over the config
+    std::string password = u.password.value_or("");
+    const bool overridden = std::any_of(overrides.begin(), overrides.end(), [&](auto& o) { return o.name == u.name; });
+    if (!u.password && !overridden) {
+      password = generatePassword();
+      fmt::print("simbmc: bmc '{}': generated password for user '{}': {}  (shown once; stored in {})\n", config_.name,
+                 u.name, password, config_.stateDir);
+      std::fflush(stdout);
+    }
+    auto id = users.upsert(u.name, password, u.privilege, channels);
+    if (!id) return id.error();
+    if (!u.enabled) {
+      if (auto r = users.update(*id, [](bmc::User& x) { x.enabled = false; }); !r) return r;
+    }
+  }
+  for (const UserOverride& o : overrides) {
+    auto id = users.upsert(o.name, o.password, o.privilege, channels);
+    if (!id) return id.error();
+  }
+  return {};
+}
+
+void Instance::persistPoh() {
+  const uint64_t poh = host_->powerOnSeconds();
+  if (poh == lastPersistedPoh_) return;
+  if (store_->put("host.poh_seconds", u64le(poh))) lastPersistedPoh_ = poh;
+}
+
+void Instance::housekeeping() {
+  lan_->sessions().expire();
+  exec_->reap();
+  if (++ticks_ % 60 == 0) persistPoh();
+}
+
+void Instance::shutdown() {
+  persistPoh();
+  if (udp_) udp_->close();
+}
+
+}  // namespace simbmc::daemon

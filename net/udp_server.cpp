@@ -1,0 +1,72 @@
+#include "net/udp_server.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+
+namespace simbmc::net {
+
+namespace asio = boost::asio;
+
+PeerAddress toPeerAddress(const asio::ip::udp::endpoint& ep) {
+  PeerAddress p;
+  p.port = ep.port();
+  if (ep.address().is_v4()) {
+    auto b = ep.address().to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), p.addr.begin());
+  } else {
+    auto v6 = ep.address().to_v6();
+    if (v6.is_v4_mapped()) {
+      auto b = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
+      std::copy(b.begin(), b.end(), p.addr.begin());
+    } else {
+      auto b = v6.to_bytes();
+      std::copy(b.begin(), b.end(), p.addr.begin());
+      p.v6 = true;
+    }
+  }
+  return p;
+}
+
+Result<void> UdpServer::open(const std::string& address, uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(address, ec);
+  if (ec) return makeError(Error::Kind::invalidArgument, "not an IP address: " + address);
+  asio::ip::udp::endpoint ep(addr, port);
+  socket_.open(ep.protocol(), ec);
+  if (!ec && addr.is_v6()) socket_.set_option(asio::ip::v6_only(false), ec);
+  if (!ec) socket_.bind(ep, ec);
+  if (!ec) socket_.non_blocking(true, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    return makeError(Error::Kind::io, "cannot bind udp " + address + ":" + std::to_string(port) + ": " + ec.message());
+  }
+  return {};
+}
+
+void UdpServer::close() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+uint16_t UdpServer::localPort() const {
+  boost::system::error_code ec;
+  auto ep = socket_.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void UdpServer::receive() {
+  socket_.async_receive_from(asio::buffer(buffer_), peer_, [this](boost::system::error_code ec, size_t n) {
+    if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+    if (!ec) {
+      auto reply = channel_.handle(ByteView(buffer_.data(), n), toPeerAddress(peer_));
+      if (reply) {
+        boost::system::error_code sendError;
+        socket_.send_to(asio::buffer(*reply), peer_, 0, sendError);  // non-blocking; a full buffer drops it
+      }
+    }
+    receive();
+  });
+}
+
+}  // namespace simbmc::net
