@@ -46,25 +46,33 @@ Bytes hmac(AuthAlg alg, ByteView key, ByteView data);
 
 // SIK = HMAC_Kuid/Kg(Rm | Rc | RoleM | ULengthM | UNameM), IPMI v2.0 §13.31.
 // `key` is Kg when a non-zero BMC key is configured, else the user's 20-byte password key.
+// `role` is the whole RAKP 1 role byte (name-only-lookup bit included). Empty for AuthAlg::none, randoms
+// that are not 16 bytes, or a name longer than 16.
 Bytes deriveSik(AuthAlg alg, ByteView key, ByteView consoleRandom, ByteView bmcRandom, uint8_t role,
                 std::string_view userName);
 // Kn = HMAC_SIK(constant n repeated 20 times), IPMI v2.0 §13.32. n is 1 for K1, 2 for K2.
+// Empty unless sik has the digest length of `alg`.
 Bytes deriveKey(AuthAlg alg, ByteView sik, uint8_t n);
 
 // Session trailer AuthCode over `data` (from the AuthType/Format byte through the Next Header byte).
 // HMAC-* algorithms key on K1 and truncate to integrityCodeLength(); MD5-128 is
-// MD5(password | data | password) with the 20-byte password key (§13.28.4).
+// MD5(password | data | password) with the 20-byte password key (§13.28.4); a shorter key is zero-padded
+// to 20, a longer one gives an empty result. HMAC algorithms with an empty k1 give an empty result.
 Bytes integrityCode(IntegrityAlg alg, ByteView k1, ByteView passwordKey, ByteView data);
 
 // AES-CBC-128 payload encryption, IPMI v2.0 §13.29: returns IV(16) | ciphertext of
 // (payload | pad 01 02 .. n | pad-length n), padded to a 16-byte multiple. Key = first 16 bytes of K2.
 Bytes aesCbc128Encrypt(ByteView k2, ByteView payload);
+// The same with a caller-chosen 16-byte IV, for known-answer tests and corpus replay only: a session must
+// use aesCbc128Encrypt(), whose IV comes from RAND_bytes. Empty if iv is not 16 bytes or k2 is short.
+Bytes aesCbc128EncryptWithIv(ByteView k2, ByteView iv, ByteView payload);
 // Inverse of the above: checks sizes (IV + non-empty multiple of 16) and the pad bytes; nullopt if bad.
 std::optional<Bytes> aesCbc128Decrypt(ByteView k2, ByteView ivAndCiphertext);
 
 // IPMI v1.5 session auth codes (§6.12.x, v2.0 §22.17.1): auth type 1 = MD2, 2 = MD5,
 // 4 = straight password (the password itself). MD2/MD5 = H(password16 | sessionId LE | data |
-// sessionSeq LE | password16). `password16` is the password zero-padded/truncated to 16 bytes.
+// sessionSeq LE | password16). `password16` is the password zero-padded/truncated to 16 bytes (a shorter
+// one is zero-padded here; a longer one gives an empty result). none and oem give an empty result.
 enum class AuthType15 : uint8_t { none = 0x00, md2 = 0x01, md5 = 0x02, password = 0x04, oem = 0x05 };
 Bytes authCode15(AuthType15 type, ByteView password16, uint32_t sessionId, ByteView data, uint32_t sessionSeq);
 
