@@ -1,11 +1,15 @@
 // ChassisService: the Chassis NetFn (IPMI v2.0 §28) over the HostControl port: capabilities,
 // status, control, identify, power restore policy, restart cause, POH counter and the system boot
-// options (§28.12-28.13, Table 28-14). Settings that survive restart (restore policy, boot options
-// marked persistent, POH) are written through to the StateStore before the reply.
+// options (§28.12-28.13, Table 28-14). Settings that survive restart are written through to the
+// StateStore before the reply (keys: chassis.restore_policy, chassis.boot.3/.4/.5); the host's power
+// state (chassis.power_on) and POH total in seconds (chassis.poh_seconds, u64 LE, for
+// HostPowerSim's initialPowerOnSeconds) are written when the host reports a transition.
+// Single-threaded; `host`, `timers` and `store` (may be null: nothing persists) must outlive this.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "bmc/host_control.hpp"
