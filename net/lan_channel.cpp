@@ -230,8 +230,9 @@ std::optional<Bytes> LanChannel::handleV15(ByteView ipmi, const PeerAddress& pee
   s->lastActivity = clock_.now();
   auto reply = runRequest(*msg, s, false);
   if (!reply) return std::nullopt;
-  if (++s->outboundSeq == 0) s->outboundSeq = 1;
-  Bytes out = wrapV15(s, s->authType, s->id, s->outboundSeq, *reply);
+  // The console named our first outbound sequence number in Activate Session (§22.17).
+  const uint32_t outSeq = s->outboundSeq++;
+  Bytes out = wrapV15(s, s->authType, s->id, outSeq, *reply);
   if (s->closeAfterReply) sessions_.remove(s->id);
   return out;
 }
@@ -316,7 +317,11 @@ std::optional<Bytes> LanChannel::activateSession(const LanMessage& msg, ByteView
   const uint32_t inbound = randomNonZero32();
   s.window = SequenceWindow(8, 8);
   s.window.startAt(inbound);
-  s.outboundSeq = initialOutbound;
+  // The spec has our outbound numbers start at the console's "initial outbound sequence number",
+  // but FreeIPMI (ipmi_check_session_sequence_number_1_5 from a zeroed window) accepts only a
+  // window just above 0, and ipmitool does not check: start at 1, which both accept.
+  (void)initialOutbound;
+  s.outboundSeq = 1;
   Bytes data;
   Writer(data).u8(type).u32le(s.id).u32le(inbound).u8(priv);
   log::info("session opened sid=0x{:08x} user={} ipmi=1.5 auth={}", s.id, s.userName, type);
