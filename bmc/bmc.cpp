@@ -9,15 +9,27 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       host_(host),
       store_(store),
       users_(clock, store),
-      chassis_(host, timers, store, config_.chassis) {}
+      chassis_(host, timers, store, config_.chassis),
+      lanConfig_(config_.lan, users_, store, config_.allowInsecure, config_.lanIdentity) {}
 
 Bmc::~Bmc() = default;
 
 Result<void> Bmc::start() {
   if (auto r = users_.load(); !r) return r;
   if (auto r = chassis_.load(); !r) return r;
+  if (auto r = lanConfig_.load(); !r) return r;
+  if (store_ != nullptr) {
+    auto saved = store_->scan("sysinfo.");
+    if (!saved) return saved.error();
+    for (const auto& [key, value] : *saved) {
+      const int param = std::atoi(key.c_str() + 8);
+      if (param >= 1 && param <= 7 && value.size() >= 2) systemInfo_[static_cast<uint8_t>(param)] = value;
+    }
+  }
   registerAppCommands(*this);
+  registerSystemInfo(*this);
   chassis_.registerCommands(registry_);
+  lanConfig_.registerCommands(registry_);
   return {};
 }
 

@@ -5,11 +5,13 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "bmc/chassis/chassis.hpp"
 #include "bmc/host_control.hpp"
+#include "bmc/lan_config.hpp"
 #include "bmc/registry.hpp"
 #include "bmc/users.hpp"
 #include "common/clock.hpp"
@@ -37,6 +39,8 @@ struct Identity {
 struct BmcConfig {
   Identity identity;
   net::ChannelSecurity lan;   // the LAN channel (channel 1)
+  LanIdentity lanIdentity;    // what LAN configuration parameters 3, 5, 6 report
+  bool allowInsecure = false; // lab mode: weak auth types may be enabled over IPMI too
   ChassisConfig chassis;
 };
 
@@ -53,6 +57,9 @@ class Bmc {
   net::ChannelSecurity& lan() { return config_.lan; }
   const Identity& identity() const { return config_.identity; }
   ChassisService& chassis() { return chassis_; }
+  LanConfig& lanConfig() { return lanConfig_; }
+  // System info parameters 1..7 as block images (encoding, length, characters).
+  std::map<uint8_t, Bytes>& systemInfo() { return systemInfo_; }
   const Clock& clock() const { return clock_; }
   TimerQueue& timers() { return timers_; }
   HostControl& host() { return host_; }
@@ -64,6 +71,7 @@ class Bmc {
     uint8_t messageFlags = 0x00;
     uint8_t acpiSystem = 0x00;       // S0/G0
     uint8_t acpiDevice = 0x00;       // D0
+    uint8_t sysInfoSetInProgress = 0x00;
   };
   AppState& app() { return app_; }
 
@@ -76,10 +84,13 @@ class Bmc {
   CommandRegistry registry_;
   UserDb users_;
   ChassisService chassis_;
+  LanConfig lanConfig_;
+  std::map<uint8_t, Bytes> systemInfo_;
   AppState app_;
 };
 
 // Registration functions, one per NetFn folder.
 void registerAppCommands(Bmc& bmc);
+void registerSystemInfo(Bmc& bmc);
 
 }  // namespace simbmc::bmc

@@ -207,7 +207,11 @@ std::optional<Bytes> LanChannel::handleV15(ByteView ipmi, const PeerAddress& pee
   Session* s = sessions_.find(sid);
   if (s == nullptr || s->ipmi20) return drop(Drop::unknownSession);
   if (!(s->peer == peer)) return drop(Drop::wrongPeer);
-  if (authType != s->authType) return drop(Drop::notAllowed);
+  // With per-message authentication disabled (Set Channel Access), an active session may send
+  // auth type none after activation (IPMI v2.0 §6.12.4); otherwise the session's type is required.
+  const bool unsignedAllowed = s->state == SessionState::active && !security_.perMessageAuth &&
+                               authType == crypto::AuthType15::none;
+  if (authType != s->authType && !unsignedAllowed) return drop(Drop::notAllowed);
   const bool signedPacket = authType != crypto::AuthType15::none;
   if (signedPacket) {
     Bytes expect = crypto::authCode15(authType, s->password16, sid, message, seq);
@@ -230,9 +234,10 @@ std::optional<Bytes> LanChannel::handleV15(ByteView ipmi, const PeerAddress& pee
   s->lastActivity = clock_.now();
   auto reply = runRequest(*msg, s, false);
   if (!reply) return std::nullopt;
+  const crypto::AuthType15 replyType = unsignedAllowed ? crypto::AuthType15::none : s->authType;
   // The console named our first outbound sequence number in Activate Session (§22.17).
   const uint32_t outSeq = s->outboundSeq++;
-  Bytes out = wrapV15(s, s->authType, s->id, outSeq, *reply);
+  Bytes out = wrapV15(s, replyType, s->id, outSeq, *reply);
   if (s->closeAfterReply) sessions_.remove(s->id);
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <boost/asio/ip/address.hpp>
 #include <filesystem>
 
 #include "common/log.hpp"
@@ -64,6 +65,23 @@ Result<std::array<uint8_t, 16>> persistentGuid(storage::StateStore& store, const
   return g;
 }
 
+// What LAN configuration parameters report: the bound IPv4 address and a stable, locally
+// administered MAC derived from the instance name.
+bmc::LanIdentity lanIdentityFor(const InstanceConfig& c) {
+  bmc::LanIdentity id;
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(c.bind, ec);
+  if (!ec && addr.is_v4()) {
+    id.ipAddress = addr.to_v4().to_bytes();
+    if (id.ipAddress[0] != 127) id.subnetMask = {255, 255, 255, 0};
+  }
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (char ch : c.name) h = (h ^ static_cast<uint8_t>(ch)) * 16777619u;
+  id.macAddress = {0x02, 0x53, static_cast<uint8_t>(h >> 24), static_cast<uint8_t>(h >> 16),
+                   static_cast<uint8_t>(h >> 8), static_cast<uint8_t>(h)};
+  return id;
+}
+
 }  // namespace
 
 Result<UserOverride> parseUserOverride(const std::string& text) {
@@ -117,7 +135,7 @@ Result<std::unique_ptr<Instance>> Instance::create(boost::asio::io_context& io, 
     c.bmc.identity.systemGuid = *sys;
   }
 
-  auto poh = self->store_->get("host.poh_seconds");
+  auto poh = self->store_->get("chassis.poh_seconds");
   if (!poh) return fail(poh.error().message);
   self->lastPersistedPoh_ = poh->has_value() ? readU64le(**poh) : 0;
   auto lastPower = self->store_->get("chassis.power_on");
@@ -126,6 +144,8 @@ Result<std::unique_ptr<Instance>> Instance::create(boost::asio::io_context& io, 
   sim::PowerConfig power = c.power;
   if (!firstStart) power.initiallyOn = false;  // the restore policy decides below
 
+  c.bmc.allowInsecure = c.allowInsecure;
+  c.bmc.lanIdentity = lanIdentityFor(c);
   self->exec_ = std::make_unique<sim::ExecRunner>(c.name);
   self->host_ = std::make_unique<sim::HostPowerSim>(timers, power, self->lastPersistedPoh_, self->exec_.get());
   self->bmc_ = std::make_unique<bmc::Bmc>(c.bmc, clock, timers, *self->host_, self->store_.get());
@@ -185,7 +205,7 @@ Result<void> Instance::seedUsers(const std::vector<UserOverride>& overrides) {
 void Instance::persistPoh() {
   const uint64_t poh = host_->powerOnSeconds();
   if (poh == lastPersistedPoh_) return;
-  if (store_->put("host.poh_seconds", u64le(poh))) lastPersistedPoh_ = poh;
+  if (store_->put("chassis.poh_seconds", u64le(poh))) lastPersistedPoh_ = poh;
 }
 
 void Instance::housekeeping() {
