@@ -5,11 +5,22 @@ set -euo pipefail
 
 build_pkgs=(cmake g++ make pkg-config libboost-dev libssl-dev libsqlite3-dev libfmt-dev
             libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev)
-test_pkgs=(ipmitool freeipmi-tools libfreeipmi-dev python3 python3-pyghmi clang
-           libclang-rt-14-dev openipmi procps)
+# Real clients the integration tests drive, and libfreeipmi for the benchmark's load generator.
+test_pkgs=(ipmitool freeipmi-tools libfreeipmi-dev python3 python3-pyghmi procps)
+# OpenIPMI's ipmi_sim, for the benchmark's side-by-side comparison.
+bench_pkgs=(openipmi libfreeipmi-dev)
+# clang with the libFuzzer/ASan runtime, for the fuzz preset.
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--with-tests" ]]; then want+=("${test_pkgs[@]}"); fi
+for arg in "$@"; do
+  case "$arg" in
+    --with-tests) want+=("${test_pkgs[@]}") ;;
+    --with-bench) want+=("${bench_pkgs[@]}") ;;
+    --with-fuzz) want+=("${fuzz_pkgs[@]}") ;;
+    *) echo "usage: $0 [--with-tests] [--with-bench] [--with-fuzz]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do
