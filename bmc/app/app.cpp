@@ -132,11 +132,8 @@ Reply getChannelCipherSuites(Bmc& bmc, const RequestContext& ctx, const CipherSu
   }
   const size_t offset = static_cast<size_t>(q.index & 0x3F) * 16;
   Bytes out{ch};
-  if (offset > records.size()) {
-    if (offset > records.size() + 16 || records.size() % 16 != 0 || offset != records.size()) {
-      return Cc::parameterOutOfRange;
-    }
-  }
+  // An index just past the last record returns the channel byte alone, ending the client's loop.
+  if (offset > records.size()) return Cc::parameterOutOfRange;
   const size_t n = offset >= records.size() ? 0 : std::min<size_t>(16, records.size() - offset);
   out.insert(out.end(), records.begin() + static_cast<std::ptrdiff_t>(offset),
              records.begin() + static_cast<std::ptrdiff_t>(offset + n));
