@@ -15,8 +15,11 @@ constexpr Cc kReadOnly{0x82};
 constexpr uint8_t kMaxSelectors = 16;  // 14 + 15 * 16 = 254 characters at most
 
 Bytes stringImage(std::string_view s) {
-  Bytes img{0x00, static_cast<uint8_t>(std::min<size_t>(s.size(), 254))};  // ASCII+Latin1
-  img.insert(img.end(), s.begin(), s.begin() + img[1]);
+  const size_t n = std::min<size_t>(s.size(), 254);
+  Bytes img;
+  img.reserve(2 + n);
+  Writer(img).u8(0x00).u8(static_cast<uint8_t>(n));  // encoding ASCII+Latin1, length
+  for (size_t i = 0; i < n; ++i) img.push_back(static_cast<uint8_t>(s[i]));
   return img;
 }
 
