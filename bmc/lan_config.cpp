@@ -116,7 +116,9 @@ std::variant<Bytes, Cc> LanConfig::get(uint8_t param, uint8_t /*setSelector*/, u
   switch (param) {
     case 0: w.u8(setInProgress_); break;
     case 1: w.u8(kAuthTypesImplemented); break;
-    case 2: w.bytes(authEnables_); break;
+    case 2:
+      for (uint8_t b : authEnables_) w.u8(b);
+      break;
     case 17: w.u8(0x00); break;  // no alert destinations
     case 22: w.u8(static_cast<uint8_t>(security_.cipherSuites.size() & 0x1F)); break;
     case 23:
@@ -269,9 +271,10 @@ void LanConfig::registerCommands(CommandRegistry& reg) {
                            if ((q.channel & 0x80) != 0) return Reply::ok({kParameterRevision});
                            auto v = get(q.param, q.setSelector, q.blockSelector);
                            if (auto* cc = std::get_if<Cc>(&v)) return *cc;
-                           Bytes out{kParameterRevision};
                            const Bytes& data = std::get<Bytes>(v);
-                           out.insert(out.end(), data.begin(), data.end());
+                           Bytes out;
+                           out.reserve(1 + data.size());
+                           Writer(out).u8(kParameterRevision).bytes(data);
                            return Reply::ok(std::move(out));
                          });
   reg.add<SetLanRequest>(netfn::transport, 0x01, Privilege::administrator,
