@@ -178,6 +178,7 @@ class Daemon:
         self.returncode = None
         self.log_path = None
         self.out_path = None
+        self._saved = {}  # log path -> text, kept after cleanup() removed the files
 
     # -- lifecycle
 
@@ -273,7 +274,11 @@ class Daemon:
         return rc
 
     def cleanup(self):
+        """Stops the process and removes its files; the logs stay readable (kept in memory)."""
         self.stop()
+        for path in (self.log_path, self.out_path):
+            if path and path not in self._saved:
+                self._saved[path] = self._read(path)
         shutil.rmtree(self.workdir, ignore_errors=True)
         if self.own_state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
@@ -281,6 +286,8 @@ class Daemon:
     # -- output
 
     def _read(self, path):
+        if path in self._saved:
+            return self._saved[path]
         if not path or not os.path.exists(path):
             return ""
         with open(path, "rb") as f:
@@ -294,10 +301,7 @@ class Daemon:
         return self._read(self.out_path)
 
     def log_size(self):
-        try:
-            return os.path.getsize(self.log_path)
-        except (OSError, TypeError):
-            return 0
+        return len(self.log().encode())
 
     # -- clients
 
@@ -409,6 +413,7 @@ class DaemonTestCase(unittest.TestCase):
 
     config = {}
     daemon = None
+    class_daemon = True  # False: no shared daemon, tests start their own with new_daemon()
 
     @classmethod
     def make_daemon(cls):
@@ -417,6 +422,8 @@ class DaemonTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        if not cls.class_daemon:
+            return
         cls.daemon = cls.make_daemon()
         try:
             cls.daemon.start()
@@ -433,23 +440,40 @@ class DaemonTestCase(unittest.TestCase):
             cls.daemon.cleanup()
         super().tearDownClass()
 
+    def new_daemon(self, config=None, start=True, **kw):
+        """A daemon for this test only: stopped and removed at the end of the test, its log printed on
+        failure."""
+        d = Daemon(config=config, label=self.id(), **kw)
+        self._test_daemons.append(d)
+        self.addCleanup(d.cleanup)
+        if start:
+            d.start()
+        return d
+
     def run(self, result=None):
-        """On failure, prints the daemon log lines written while this test ran."""
+        """On failure, prints the log lines the daemons wrote while this test ran."""
+        self._test_daemons = []
         if result is None:
             return super().run(result)
         before = len(result.failures) + len(result.errors)
-        offset = self.daemon.log_size() if self.daemon else 0
-        log_path = self.daemon.log_path if self.daemon else None
+        cls_daemon = self.daemon
+        offset = (cls_daemon.log_path, cls_daemon.log_size()) if cls_daemon else None
         out = super().run(result)
-        if len(result.failures) + len(result.errors) > before and self.daemon is not None:
-            text = self.daemon.log() if self.daemon.log_path == log_path else self.daemon.log()
-            if self.daemon.log_path == log_path:
-                text = text.encode()[offset:].decode("utf-8", "replace")
-            lines = text.splitlines()
-            if len(lines) > 300:
-                lines = ["... ({} earlier lines)".format(len(lines) - 300)] + lines[-300:]
-            sys.stderr.write("\n[harness] simbmcd log during {} (pid {}, port {}):\n{}\n".format(
-                self.id(), self.daemon.pid, self.daemon.port, "\n".join(lines)))
+        if len(result.failures) + len(result.errors) > before:
+            reports = []
+            if cls_daemon is not None:
+                text = cls_daemon.log()
+                if cls_daemon.log_path == offset[0]:
+                    text = text.encode()[offset[1]:].decode("utf-8", "replace")
+                reports.append((cls_daemon, text))
+            for d in self._test_daemons:
+                reports.append((d, "\n".join("[stdout] " + l for l in d.stdout().splitlines()) + "\n" + d.log()))
+            for d, text in reports:
+                lines = text.splitlines()
+                if len(lines) > 300:
+                    lines = ["... ({} earlier lines)".format(len(lines) - 300)] + lines[-300:]
+                sys.stderr.write("\n[harness] simbmcd log during {} (pid {}, port {}):\n{}\n".format(
+                    self.id(), d.pid, d.port, "\n".join(lines)))
         return out
 
     # -- assertion helpers
@@ -611,8 +635,9 @@ class RmcpClient:
     def _hash(self):
         return {1: hashlib.sha1, 2: hashlib.md5, 3: hashlib.sha256}[CIPHER_SUITES[self.suite][0]]
 
-    def open_session(self, user=ADMIN_USER, password=ADMIN_PASSWORD, suite=17, priv=4, kg=None):
-        """Open Session + RAKP 1..4. Returns 0 on success, else the failing status code as (stage, status)."""
+    def open_session(self, user=ADMIN_USER, password=ADMIN_PASSWORD, suite=17, priv=4, kg=None, set_priv=True):
+        """Open Session + RAKP 1..4 (+ Set Session Privilege to priv). Returns 0 on success, else
+        (stage, status or completion code) of the failing step."""
         a, i, c = CIPHER_SUITES[suite]
         self.suite = suite
         self.console_sid = random.getrandbits(32) | 1
@@ -653,7 +678,17 @@ class RmcpClient:
         p = rsp[16:]
         if p[1] != 0:
             return ("rakp4", p[1])
+        if a != 0:  # the BMC proves it derived the same SIK: ICV = HMAC_SIK(Rc | SIDm | GUID), truncated
+            h = self._hash()
+            icv = hmac.new(sik, rc + struct.pack("<I", self.sid) + guid, h).digest()
+            icv = icv[:{1: 12, 2: 16, 3: 16}[a]]
+            if p[8:8 + len(icv)] != icv or len(p) != 8 + len(icv):
+                return ("rakp4-icv", p[8:].hex())
         self.seq = 0
+        if set_priv and priv > 2:  # a session starts at User level (§13.x); raise it like ipmitool does
+            cc, _ = self.command(0x06, 0x3B, bytes([priv]))
+            if cc != 0:
+                return ("setpriv", cc)
         return 0
 
     def _integrity(self, data):

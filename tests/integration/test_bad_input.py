@@ -10,7 +10,7 @@ import unittest
 
 from harness import (ADMIN_PASSWORD, ADMIN_USER, DaemonTestCase, IpmiError, RmcpClient, RMCP_IPMI, asf_ping,
                      fields, get_channel_auth_caps_request, get_cipher_suites_request, ipmi_request_msg, is_pong,
-                     main, open_session_request, parse_ipmi_response, v15_sessionless, v20_sessionless)
+                     main, open_session_request, parse_ipmi_response, poll, v15_sessionless, v20_sessionless)
 
 LOW_USER, LOW_PASSWORD = "lowuser", "Low-User-Pw-77"
 OP_USER, OP_PASSWORD = "opuser", "Op-User-Pw-88"
@@ -331,6 +331,35 @@ class MalformedDatagrams(DaemonTestCase):
         r = self.assertOk(self.daemon.ipmitool("mc", "info", iface="lan"))
         self.assertEqual(fields(r.out).get("Device ID"), "32", r.describe())
         self.assertNotIn("AddressSanitizer", self.daemon.log())
+
+
+class Retries(DaemonTestCase):
+    """A retry (same rqSeq, netfn, cmd; new session sequence number) is answered from the response cache,
+    not executed twice (CLIENTS.md: a second power cycle is a bug)."""
+
+    config = dict(users=USERS, power=dict(cycle_off_ms=300))
+
+    def test_power_cycle_retry_not_executed_twice(self):
+        c = RmcpClient(self.daemon.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.open_session(), 0)
+        cc, _ = c.command(0x00, 0x02, b"\x01")  # power on
+        self.assertEqual(cc, 0)
+        msg = ipmi_request_msg(0x00, 0x02, b"\x02", seq=40)  # power cycle, rqSeq 40
+        first = parse_ipmi_response(c._decode(c.exchange(c.session_packet(msg))))
+        self.assertEqual(first[3], 0, "power cycle refused: {}".format(first))
+        retry = parse_ipmi_response(c._decode(c.exchange(c.session_packet(msg))))  # same rqSeq, new seq
+        self.assertEqual(retry, first, "the retry must get the cached response")
+        # A genuinely new cycle request during the off phase is refused (node busy): this is what the retry
+        # would have got had it been executed again.
+        again = parse_ipmi_response(c._decode(c.exchange(c.session_packet(
+            ipmi_request_msg(0x00, 0x02, b"\x02", seq=41)))))
+        self.assertNotEqual(again[3], 0xC1, again)
+        self.assertTrue(poll(lambda: c.command(0x00, 0x01)[1][0] & 1, tries=50, interval=0.1),
+                        "power did not come back on")
+        self.assertEqual(self.daemon.log().count("chassis control action=2"), 1,
+                         "power cycle executed more than once")
+        c.close_session()
 
 
 class PingAndAmplification(DaemonTestCase):

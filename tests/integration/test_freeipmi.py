@@ -217,6 +217,33 @@ class FreeIpmi(DaemonTestCase):
         self.assertEqual(f.get("Volatile_Channel_Privilege_Limit"), "Administrator", r.describe())
         self.assertEqual(error_lines(r.err), [], r.describe())
 
+    def test_config_lan_security_sections(self):
+        r = self.assertOk(self.fi("ipmi-config", "--checkout", "-S", "Lan_Conf_User_Security"))
+        f = _config_fields(r.out)
+        self.assertEqual(f.get("Bad_Password_Threshold"), "5", r.describe())
+        self.assertEqual(f.get("Attempt_Count_Reset_Interval"), "6", r.describe())  # 10 s units: 60 s
+        self.assertEqual(f.get("User_Lockout_Interval"), "6", r.describe())
+        self.assertEqual(error_lines(r.err), [], r.describe())
+        r = self.assertOk(self.fi("ipmi-config", "--checkout", "-S", "Lan_Conf_Misc"))
+        self.assertEqual(error_lines(r.err), [], r.describe())
+
+    def test_config_lan_conf_auth(self):
+        r = self.fi("ipmi-config", "--checkout", "-S", "Lan_Conf_Auth")
+        f = _config_fields(r.out)
+        for level in ("Callback", "User", "Operator", "Admin", "OEM"):
+            self.assertEqual(f.get(level + "_Enable_Auth_Type_MD5"), "Yes", r.describe())
+            self.assertEqual(f.get(level + "_Enable_Auth_Type_None"), "No", r.describe())
+            self.assertEqual(f.get(level + "_Enable_Auth_Type_Straight_Password"), "No", r.describe())
+        self.assertOk(r)
+        self.assertEqual(error_lines(r.err), [], r.describe())
+
+    def test_config_rmcpplus_privilege(self):
+        # FreeIPMI reads LAN parameter 24 indexed by cipher suite ID (see test_ipmitool_lanplus).
+        r = self.fi("ipmi-config", "--checkout", "-S", "Rmcpplus_Conf_Privilege")
+        f = _config_fields(r.out)
+        self.assertEqual(f.get("Maximum_Privilege_Cipher_Suite_Id_3"), "Administrator", r.describe())
+        self.assertOk(r)
+
     def test_config_lan_conf(self):
         r = self.assertOk(self.fi("ipmi-config", "--checkout", "-S", "Lan_Conf"))
         f = _config_fields(r.out)

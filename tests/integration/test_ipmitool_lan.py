@@ -73,6 +73,16 @@ class LanDefaultConfig(DaemonTestCase):
         r = self.assertOk(self.lan("user", "list", "1"))
         self.assertRegex(r.out, r"(?m)^2\s+admin\s+true\s+true\s+true\s+ADMINISTRATOR\s*$", r.describe())
 
+    def test_authcap_advertises_md5_only(self):
+        r = self.assertOk(self.daemon.ipmitool("channel", "authcap", "1", "4"))
+        f = fields(r.out)
+        self.assertEqual(f.get("IPMI v1.5  auth types"), "MD5", r.describe())
+        self.assertEqual(f.get("Channel supports IPMI v1.5"), "yes", r.describe())
+        self.assertEqual(f.get("Channel supports IPMI v2.0"), "yes", r.describe())
+        self.assertEqual(f.get("Null user names exist"), "no", r.describe())
+        self.assertEqual(f.get("Anonymous login enabled"), "no", r.describe())
+        self.assertEqual(f.get("KG status"), "default (all zeroes)", r.describe())
+
     def test_wrong_password(self):
         for args in (["user", "set", "name", "7", "lanvictim"], ["user", "set", "password", "7", "LanVictim-1"],
                      ["user", "enable", "7"],
@@ -114,6 +124,11 @@ class LanInsecureConfig(DaemonTestCase):
     def test_default_choice(self):
         r = self.assertOk(self.lan("mc", "info"))
         self.assertEqual(fields(r.out).get("Device ID"), "32", r.describe())
+
+    def test_authcap_advertises_all(self):
+        r = self.assertOk(self.daemon.ipmitool("channel", "authcap", "1", "4"))
+        self.assertEqual(sorted(fields(r.out).get("IPMI v1.5  auth types", "").split()),
+                         ["MD2", "MD5", "NONE", "PASSWORD"], r.describe())
 
     def test_md2_freeipmi(self):
         r = self.assertOk(self.daemon.freeipmi("ipmipower", "-a", "MD2", "--stat", driver="LAN"))
