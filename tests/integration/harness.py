@@ -755,3 +755,70 @@ class RmcpClient:
 
     def close_session(self):
         return self.command(0x06, 0x3C, struct.pack("<I", self.sid))
+
+
+class Rmcp15Client(RmcpClient):
+    """An IPMI v1.5 session (MD5 or straight password or none): Get Session Challenge, Activate Session,
+    Set Session Privilege, then per-message authenticated requests."""
+
+    AUTH = {"none": 0, "md5": 2, "password": 4}
+
+    def _authcode(self, sid, msg, seq):
+        if self.auth == 0:
+            return b""
+        if self.auth == 4:
+            return self.key
+        return hashlib.md5(self.key + struct.pack("<I", sid) + msg + struct.pack("<I", seq) + self.key).digest()
+
+    def packet15(self, msg, seq=None, sid=None, authcode=None):
+        sid = self.sid if sid is None else sid
+        if seq is None:
+            seq = self.seq
+            self.seq = (self.seq + 1) & 0xFFFFFFFF
+        code = self._authcode(sid, msg, seq) if authcode is None else authcode
+        pkt = RMCP_IPMI + bytes([self.auth]) + struct.pack("<II", seq, sid) + code + bytes([len(msg)]) + msg
+        self.last_packet = pkt
+        return pkt
+
+    @staticmethod
+    def payload15(pkt):
+        if pkt is None or len(pkt) < 14:
+            raise IpmiError("not an IPMI 1.5 reply: {}".format(pkt.hex() if pkt else None))
+        off = 13 + (16 if pkt[4] != 0 else 0)
+        return pkt[off + 1:off + 1 + pkt[off]]
+
+    def open_session15(self, user=ADMIN_USER, password=ADMIN_PASSWORD, auth="md5", priv=4):
+        """Returns 0 on success, else (stage, completion code or None)."""
+        self.auth = self.AUTH[auth]
+        self.key = password.encode().ljust(16, b"\0")[:16]
+        name = user.encode().ljust(16, b"\0")
+        rsp = self.exchange(v15_sessionless(ipmi_request_msg(0x06, 0x39, bytes([self.auth]) + name)))
+        if rsp is None:
+            return ("challenge", None)
+        _, _, _, cc, data = parse_ipmi_response(self.payload15(rsp))
+        if cc != 0:
+            return ("challenge", cc)
+        temp_sid, challenge = struct.unpack("<I", data[:4])[0], data[4:20]
+        initial_out = random.getrandbits(31) | 1
+        msg = ipmi_request_msg(0x06, 0x3A, bytes([self.auth, priv]) + challenge + struct.pack("<I", initial_out))
+        rsp = self.exchange(self.packet15(msg, seq=0, sid=temp_sid))
+        if rsp is None:
+            return ("activate", None)
+        _, _, _, cc, data = parse_ipmi_response(self.payload15(rsp))
+        if cc != 0:
+            return ("activate", cc)
+        self.sid = struct.unpack("<I", data[1:5])[0]
+        self.seq = struct.unpack("<I", data[5:9])[0]
+        if priv > 2:
+            cc, _ = self.command(0x06, 0x3B, bytes([priv]))
+            if cc != 0:
+                return ("setpriv", cc)
+        return 0
+
+    def command(self, netfn, cmd, data=b"", timeout=None):
+        self.rq_seq = (self.rq_seq + 1) & 0x3F
+        rsp = self.exchange(self.packet15(ipmi_request_msg(netfn, cmd, data, seq=self.rq_seq)), timeout)
+        if rsp is None:
+            raise IpmiError("no reply to netfn 0x{:02x} cmd 0x{:02x}".format(netfn, cmd))
+        _, _, _, cc, rdata = parse_ipmi_response(self.payload15(rsp))
+        return cc, rdata

@@ -333,6 +333,102 @@ class MalformedDatagrams(DaemonTestCase):
         self.assertNotIn("AddressSanitizer", self.daemon.log())
 
 
+class SessionSecurity(DaemonTestCase):
+    """Sequence windows, IPMI 1.5 sessions, closing other sessions, concurrent clients."""
+
+    config = dict(users=USERS, allow_insecure=True, lan=dict(cipher_suites=[17, 3], auth_types=["md5", "password"]))
+
+    def client(self, cls=RmcpClient):
+        c = cls(self.daemon.port)
+        self.addCleanup(c.close)
+        return c
+
+    def test_v20_sequence_window(self):
+        c = self.client()
+        self.assertEqual(c.open_session(), 0)
+        for _ in range(6):  # move the window forward, +10 at a time (inside the +15 accepted)
+            c.seq += 9
+            self.assertEqual(c.command(0x06, 0x01)[0], 0)
+        base = c.seq
+        c.seq = base + 2
+        self.assertEqual(c.command(0x06, 0x01)[0], 0)
+        c.seq = base  # one behind the highest seen, never received: accepted
+        self.assertEqual(c.command(0x06, 0x01)[0], 0, "an unseen sequence number inside the window is valid")
+        c.send(c.last_packet)
+        self.assertIsNone(c.recv(0.3), "exact duplicate answered")
+        c.send(c.session_packet(ipmi_request_msg(0x06, 0x01, seq=50), seq=base + 3 - 40))
+        self.assertIsNone(c.recv(0.3), "a sequence number far behind the window was answered")
+        c.seq = base + 3
+        self.assertEqual(c.command(0x06, 0x01)[0], 0)
+
+    def test_v15_session(self):
+        from harness import Rmcp15Client
+        for auth in ("md5", "password"):
+            with self.subTest(auth=auth):
+                c = self.client(Rmcp15Client)
+                self.assertEqual(c.open_session15(auth=auth), 0)
+                cc, data = c.command(0x06, 0x01)
+                self.assertEqual((cc, len(data)), (0, 15))
+                c.send(c.last_packet)
+                self.assertIsNone(c.recv(0.3), "IPMI 1.5: exact duplicate answered")
+                c.send(c.packet15(ipmi_request_msg(0x06, 0x01, seq=3), seq=c.seq + 100))
+                self.assertIsNone(c.recv(0.3), "IPMI 1.5: sequence number far ahead answered")
+                c.send(c.packet15(ipmi_request_msg(0x06, 0x01, seq=4), authcode=b"\x5a" * 16))
+                self.assertIsNone(c.recv(0.3), "IPMI 1.5: wrong auth code answered")
+                c.send(c.packet15(ipmi_request_msg(0x00, 0x02, b"\x00", seq=5), sid=0x12345678))
+                self.assertIsNone(c.recv(0.3), "IPMI 1.5: unknown session answered")
+                cc, data = c.command(0x06, 0x01)
+                self.assertEqual(cc, 0, "the session must survive the bad packets")
+                self.assertEqual(c.command(0x06, 0x3C, struct.pack("<I", c.sid))[0], 0)
+                c.send(c.packet15(ipmi_request_msg(0x06, 0x01, seq=6)))
+                self.assertIsNone(c.recv(0.3), "IPMI 1.5: closed session answered")
+        from harness import Rmcp15Client as C15
+        c = self.client(C15)
+        self.assertNotEqual(c.open_session15(user=LOW_USER, password="wrong-password", auth="md5", priv=2), 0)
+        c = self.client(C15)
+        self.assertEqual(c.open_session15(user=LOW_USER, password=LOW_PASSWORD, auth="md5", priv=2), 0)
+        self.assertEqual(c.command(0x00, 0x02, b"\x00")[0], 0xD4, "USER level: chassis control refused")
+        self.assertNotEqual(c.command(0x06, 0x3B, b"\x04")[0], 0, "USER cannot raise the session to ADMIN")
+
+    def test_close_other_sessions(self):
+        admin, low = self.client(), self.client()
+        self.assertEqual(admin.open_session(), 0)
+        self.assertEqual(low.open_session(user=LOW_USER, password=LOW_PASSWORD, priv=2), 0)
+        cc, _ = low.command(0x06, 0x3C, struct.pack("<I", admin.sid))
+        self.assertNotEqual(cc, 0, "a USER-level session closed an administrator's session")
+        self.assertEqual(admin.command(0x06, 0x01)[0], 0)
+        self.assertEqual(admin.command(0x06, 0x3C, struct.pack("<I", 0x12345678))[0], 0x87, "invalid session ID")
+        self.assertEqual(admin.command(0x06, 0x3C, struct.pack("<I", low.sid))[0], 0)
+        with self.assertRaises(IpmiError, msg="a closed session still answers"):
+            low.command(0x06, 0x01, timeout=0.5)
+        self.assertEqual(admin.command(0x06, 0x01)[0], 0)
+
+    def test_concurrent_clients(self):
+        import subprocess
+        from harness import ipmitool_cmd, freeipmi_cmd
+        def active():
+            r = self.assertOk(self.daemon.ipmitool("session", "info", "active"))
+            return fields(r.out).get("active sessions")
+
+        before = active()
+        cmds = [ipmitool_cmd(self.daemon.port, "mc", "info") for _ in range(6)]
+        cmds += [ipmitool_cmd(self.daemon.port, "chassis", "power", "status", iface="lan") for _ in range(3)]
+        cmds += [freeipmi_cmd("ipmipower", self.daemon.port, "--stat") for _ in range(3)]
+        procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  start_new_session=True) for c in cmds]
+        results = []
+        for p in procs:
+            try:
+                out, err = p.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, 9)
+                out, err = p.communicate(timeout=10)
+            results.append((p.returncode, out, err))
+        for (rc, out, err), cmd in zip(results, cmds):
+            self.assertEqual(rc, 0, "{}\n{}\n{}".format(" ".join(cmd), out, err))
+        self.assertEqual(active(), before, "sessions leaked by concurrent clients")
+
+
 class Retries(DaemonTestCase):
     """A retry (same rqSeq, netfn, cmd; new session sequence number) is answered from the response cache,
     not executed twice (CLIENTS.md: a second power cycle is a bug)."""
