@@ -66,17 +66,6 @@ constexpr size_t kMaxUserName = 16;   // UNameM of RAKP Message 1, IPMI v2.0 §1
 // (libfreeipmi/util/ipmi-rmcpplus-util.c, IPMI_KEY_CONSTANT_LENGTH 20). Interoperating wins.
 constexpr size_t kKeyConstantSize = 20;
 
-// OpenSSL names for EVP_MAC's "digest" parameter; nullptr for "no algorithm".
-const char* digestName(AuthAlg alg) {
-  switch (alg) {
-    case AuthAlg::hmacSha1: return "SHA1";
-    case AuthAlg::hmacMd5: return "MD5";
-    case AuthAlg::hmacSha256: return "SHA256";
-    case AuthAlg::none: break;
-  }
-  return nullptr;
-}
-
 size_t digestSize(AuthAlg alg) {
   switch (alg) {
     case AuthAlg::hmacSha1: return 20;
@@ -87,21 +76,52 @@ size_t digestSize(AuthAlg alg) {
   return 0;
 }
 
-Bytes hmacNamed(const char* digest, ByteView key, ByteView data) {
-  if (digest == nullptr) return {};
-  MacPtr mac(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr));
-  if (!mac) return {};
-  MacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));
+// OpenSSL 3 resolves algorithms by name on every implicit use (algorithms().md5, EVP_MAC_fetch, a digest
+// name in OSSL_PARAMs): a provider lookup with a lock and string compares, which dominated the
+// per-packet cost. Each algorithm is therefore fetched once, and HMAC contexts are cloned from a
+// template that already carries its digest. These are immutable after their thread-safe first
+// initialization (function-local statics), never freed: process-lifetime algorithm handles.
+struct Algorithms {
+  EVP_MD* md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  EVP_CIPHER* aes128cbc = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
+  EVP_MAC_CTX* hmacTemplate[4] = {nullptr, nullptr, nullptr, nullptr};  // index = AuthAlg
+
+  Algorithms() {
+    for (AuthAlg alg : {AuthAlg::hmacSha1, AuthAlg::hmacMd5, AuthAlg::hmacSha256}) {
+      if (hmac == nullptr) break;
+      EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac);
+      const char* name = alg == AuthAlg::hmacSha1 ? "SHA1" : alg == AuthAlg::hmacMd5 ? "MD5" : "SHA256";
+      const OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(name), 0),
+          OSSL_PARAM_construct_end(),
+      };
+      if (ctx != nullptr && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = nullptr;
+      }
+      hmacTemplate[static_cast<uint8_t>(alg)] = ctx;
+    }
+  }
+};
+
+const Algorithms& algorithms() {
+  static const Algorithms a;
+  return a;
+}
+
+Bytes hmacWith(AuthAlg alg, ByteView key, ByteView data) {
+  const auto i = static_cast<uint8_t>(alg);
+  if (i == 0 || i > 3) return {};
+  const EVP_MAC_CTX* tmpl = algorithms().hmacTemplate[i];
+  if (tmpl == nullptr) return {};
+  MacCtxPtr ctx(EVP_MAC_CTX_dup(tmpl));
   if (!ctx) return {};
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
-      OSSL_PARAM_construct_end(),
-  };
   // EVP_MAC_init() reads a null key as "keep the previous key", which a fresh context lacks; an empty
   // key must still be a non-null pointer.
   static constexpr uint8_t kEmptyKey = 0;
   const uint8_t* keyPtr = key.empty() ? &kEmptyKey : key.data();
-  if (EVP_MAC_init(ctx.get(), keyPtr, key.size(), params) != 1) return {};
+  if (EVP_MAC_init(ctx.get(), keyPtr, key.size(), nullptr) != 1) return {};
   if (!data.empty() && EVP_MAC_update(ctx.get(), data.data(), data.size()) != 1) return {};
   const size_t size = EVP_MAC_CTX_get_mac_size(ctx.get());
   if (size == 0) return {};
@@ -200,7 +220,7 @@ size_t integrityCodeLength(IntegrityAlg alg) {
   return 0;
 }
 
-Bytes hmac(AuthAlg alg, ByteView key, ByteView data) { return hmacNamed(digestName(alg), key, data); }
+Bytes hmac(AuthAlg alg, ByteView key, ByteView data) { return hmacWith(alg, key, data); }
 
 Bytes deriveSik(AuthAlg alg, ByteView key, ByteView consoleRandom, ByteView bmcRandom, uint8_t role,
                 std::string_view userName) {
@@ -235,11 +255,11 @@ Bytes deriveKey(AuthAlg alg, ByteView sik, uint8_t n) {
 
 Bytes integrityCode(IntegrityAlg alg, ByteView k1, ByteView passwordKey, ByteView data) {
   // IPMI v2.0 §13.28.4, the session trailer AuthCode.
-  const char* digest = nullptr;
+  AuthAlg digest = AuthAlg::none;
   switch (alg) {
-    case IntegrityAlg::hmacSha1_96: digest = "SHA1"; break;
-    case IntegrityAlg::hmacMd5_128: digest = "MD5"; break;
-    case IntegrityAlg::hmacSha256_128: digest = "SHA256"; break;
+    case IntegrityAlg::hmacSha1_96: digest = AuthAlg::hmacSha1; break;
+    case IntegrityAlg::hmacMd5_128: digest = AuthAlg::hmacMd5; break;
+    case IntegrityAlg::hmacSha256_128: digest = AuthAlg::hmacSha256; break;
     case IntegrityAlg::md5_128: {
       // MD5-128 is keyless: MD5(Kuid | data | Kuid), Kuid the password zero-padded to 20 bytes, not 16.
       // This follows FreeIPMI (libfreeipmi/interface/ipmi-rmcpplus-interface.c,
@@ -251,14 +271,14 @@ Bytes integrityCode(IntegrityAlg alg, ByteView k1, ByteView passwordKey, ByteVie
       Bytes pw = paddedKey(passwordKey, kPasswordKeySize);
       WipeGuard guard(pw);
       if (pw.empty()) return {};
-      Bytes code = digestOf(EVP_md5(), {pw, data, pw});
+      Bytes code = digestOf(algorithms().md5, {pw, data, pw});
       if (code.size() != integrityCodeLength(alg)) return {};
       return code;
     }
     case IntegrityAlg::none: return {};
   }
-  if (digest == nullptr || k1.empty()) return {};
-  Bytes code = hmacNamed(digest, k1, data);
+  if (digest == AuthAlg::none || k1.empty()) return {};
+  Bytes code = hmacWith(digest, k1, data);
   const size_t length = integrityCodeLength(alg);
   if (code.size() < length) return {};
   code.resize(length);
@@ -289,7 +309,7 @@ Bytes aesCbc128EncryptWithIv(ByteView k2, ByteView iv, ByteView payload) {
 
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return {};
-  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, k2.data(), iv.data()) != 1) return {};
+  if (EVP_EncryptInit_ex(ctx.get(), algorithms().aes128cbc, nullptr, k2.data(), iv.data()) != 1) return {};
   // The IPMI pad replaces PKCS#7: OpenSSL must not add a block of its own.
   if (EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) return {};
   Bytes out(kAesBlockSize + plainSize);
@@ -319,7 +339,7 @@ std::optional<Bytes> aesCbc128Decrypt(ByteView k2, ByteView ivAndCiphertext) {
 
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return std::nullopt;
-  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, k2.data(), iv.data()) != 1) return std::nullopt;
+  if (EVP_DecryptInit_ex(ctx.get(), algorithms().aes128cbc, nullptr, k2.data(), iv.data()) != 1) return std::nullopt;
   if (EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) return std::nullopt;
   Bytes plain(ciphertext.size());
   WipeGuard guard(plain);
@@ -365,7 +385,7 @@ Bytes authCode15(AuthType15 type, ByteView password16, uint32_t sessionId, ByteV
       return pw;
     }
     case AuthType15::md5: {
-      Bytes code = digestOf(EVP_md5(), {pw, le32(sessionId), data, le32(sessionSeq), pw});
+      Bytes code = digestOf(algorithms().md5, {pw, le32(sessionId), data, le32(sessionSeq), pw});
       if (code.size() != kPassword15Size) return {};
       return code;
     }

@@ -626,9 +626,10 @@ std::optional<Bytes> LanChannel::rakp3(ByteView payload, const PeerAddress& peer
   credentials_.recordLoginSuccess(s->userId);
   s->privilege = minPrivilege(s->maxPrivilege, Privilege::user);
   const uint32_t id = s->id;
-  if (!sessions_.activate(*s)) {
+  const uint32_t consoleId = s->remoteId;
+  if (!sessions_.activate(*s)) {  // the table filled meanwhile; activate() removed the session
     Bytes out;
-    Writer(out).u8(tag).u8(kStatusNoResources).u16le(0).u32le(0);
+    Writer(out).u8(tag).u8(kStatusNoResources).u16le(0).u32le(consoleId);
     return wrapV20(nullptr, kPayloadRakp4, out);
   }
   ++counters_.sessionsOpened;
