@@ -27,7 +27,9 @@ class UdpServer {
   uint16_t localPort() const;
 
  private:
+  static constexpr int kDrainBatch = 32;
   void receive();
+  void handleOne(size_t length);
   boost::asio::ip::udp::socket socket_;
   boost::asio::ip::udp::endpoint peer_;
   std::array<uint8_t, 2048> buffer_{};
