@@ -643,10 +643,11 @@ std::optional<Bytes> LanChannel::rakp3(ByteView payload, const PeerAddress& peer
 std::optional<Bytes> LanChannel::runRequest(const LanMessage& msg, Session* s, bool ipmi20) {
   const SteadyTime now = clock_.now();
   if (s != nullptr) {
+    // A retry repeats the whole IPMI message byte for byte (addresses, LUNs, rqSeq, command, data);
+    // only the session header around it changes.
     for (const CachedResponse& c : s->cache) {
-      if (c.rqSeq == msg.rqSeq && c.netfn == msg.netfn && c.cmd == msg.cmd && c.rqAddr == msg.rqAddr &&
-          now - c.at < kRetryCacheLifetime && std::equal(c.request.begin(), c.request.end(), msg.data.begin(),
-                                                          msg.data.end())) {
+      if (now - c.at < kRetryCacheLifetime && std::equal(c.request.begin(), c.request.end(), msg.raw.begin(),
+                                                         msg.raw.end())) {
         ++counters_.cacheHits;
         return c.message;
       }
@@ -666,8 +667,7 @@ std::optional<Bytes> LanChannel::runRequest(const LanMessage& msg, Session* s, b
   Bytes message = msg.response(response->cc, response->data);
   if (s != nullptr && !s->closeAfterReply) {
     if (s->cache.size() >= kRetryCacheEntries) s->cache.erase(s->cache.begin());
-    s->cache.push_back(CachedResponse{msg.rqSeq, msg.netfn, msg.cmd, msg.rqAddr,
-                                      Bytes(msg.data.begin(), msg.data.end()), message, now});
+    s->cache.push_back(CachedResponse{Bytes(msg.raw.begin(), msg.raw.end()), message, now});
   }
   return message;
 }

@@ -55,8 +55,7 @@ enum class SessionState : uint8_t {
 };
 
 struct CachedResponse {
-  uint8_t rqSeq = 0, netfn = 0, cmd = 0, rqAddr = 0;
-  Bytes request;   // request data, to tell a retry from a new command with a reused rqSeq
+  Bytes request;   // the complete IPMI request message: a retry repeats it exactly
   Bytes message;   // the complete IPMI response message that was sent
   SteadyTime at{};
 };
