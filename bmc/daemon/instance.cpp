@@ -216,6 +216,16 @@ void Instance::housekeeping() {
 
 void Instance::shutdown() {
   persistPoh();
+  const net::ChannelCounters& c = lan_->counters();
+  const auto& d = c.dropped;
+  using net::Drop;
+  log::info("stopped bmc={} received={} replied={} sessions_opened={} login_failures={} retry_hits={} "
+            "dropped={} malformed={} not_allowed={} unknown_session={} auth_failed={} replay={} "
+            "decrypt_failed={} wrong_peer={}",
+            config_.name, c.received, c.replied, c.sessionsOpened, c.loginFailures, c.cacheHits, c.totalDropped(),
+            d[size_t(Drop::malformed)], d[size_t(Drop::notAllowed)], d[size_t(Drop::unknownSession)],
+            d[size_t(Drop::authFailed)], d[size_t(Drop::replay)], d[size_t(Drop::decryptFailed)],
+            d[size_t(Drop::wrongPeer)]);
   if (udp_) udp_->close();
 }
 
