@@ -169,6 +169,7 @@ class Daemon:
         self.workdir = tempfile.mkdtemp(prefix="simbmc-integ-")
         self.own_state_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="simbmc-state-")
+        self.auto_port = port is None
         self.port = port or free_port()
         self.config = config
         self.extra_args = list(args)
@@ -198,7 +199,21 @@ class Daemon:
         return cmd + self.extra_args
 
     def start(self, wait=True):
-        """Starts the process (stdout/stderr to files); with wait, returns once it answers an ASF ping."""
+        """Starts the process (stdout/stderr to files); with wait, returns once it answers an ASF ping.
+        If another process grabbed our automatically chosen port in the meantime, retries on a new port
+        (first start only, at most 3 times)."""
+        for attempt in range(3):
+            try:
+                return self._start(wait)
+            except DaemonError:
+                lost_race = (self.auto_port and self.starts == 1 and not isinstance(self.config, str)
+                             and "cannot bind" in self.log())
+                if not lost_race or attempt == 2:
+                    raise
+                self.starts = 0
+                self.port = free_port()
+
+    def _start(self, wait):
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.starts += 1
         self.log_path = os.path.join(self.workdir, "stderr.{}.log".format(self.starts))
@@ -230,12 +245,36 @@ class Daemon:
                     if not r:
                         break
                     data, _ = s.recvfrom(2048)
-                    if is_pong(data):
+                    if is_pong(data) and self._owns_port():
                         return
         finally:
             s.close()
         raise DaemonError("simbmcd did not answer an ASF ping on {}:{} within {:.1f} s\n{}".format(
             HOST, self.port, tries * interval, self.log()))
+
+    def _owns_port(self):
+        """True if our process holds the UDP socket on 127.0.0.1:port, so the pong did not come from some
+        other daemon that owns the port (then ours is about to fail with "address in use")."""
+        if not os.path.exists("/proc/net/udp"):
+            return True
+        want = "0100007F:{:04X}".format(self.port)
+        inodes = set()
+        with open("/proc/net/udp") as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if len(cols) > 9 and cols[1] == want:
+                    inodes.add("socket:[{}]".format(cols[9]))
+        try:
+            fds = os.listdir("/proc/{}/fd".format(self.proc.pid))
+        except OSError:
+            return False
+        for fd in fds:
+            try:
+                if os.readlink("/proc/{}/fd/{}".format(self.proc.pid, fd)) in inodes:
+                    return True
+            except OSError:
+                pass
+        return False
 
     @property
     def pid(self):

@@ -225,12 +225,49 @@ class Persistence(DaemonTestCase):
         d.start()
         self.assertOk(d.ipmitool("mc", "info", password="Changed-Admin-Pw-1"))
 
+    def test_lan_and_system_info_survive_restart(self):
+        d = self.new_daemon(dict())
+        self.assertOk(d.ipmitool("lan", "set", "1", "snmp", "persisted"))
+        self.assertOk(d.ipmitool("mc", "setsysinfo", "system_name", "persist-host"))
+        d.kill9()
+        d.start()
+        r = self.assertOk(d.ipmitool("lan", "print", "1"))
+        self.assertEqual(fields(r.out).get("SNMP Community String"), "persisted", r.describe())
+        r = self.assertOk(d.ipmitool("mc", "getsysinfo", "system_name"))
+        self.assertEqual(r.out.strip(), "persist-host", r.describe())
+
     def test_guid_is_stable(self):
         d = self.new_daemon(dict())
         before = fields(self.assertOk(d.ipmitool("mc", "guid")).out).get("System GUID")
         d.restart()
         after = fields(self.assertOk(d.ipmitool("mc", "guid")).out).get("System GUID")
         self.assertEqual(before, after)
+
+
+class ChannelAndMc(DaemonTestCase):
+
+    class_daemon = False
+
+    def test_channel_privilege_limit_caps_sessions(self):
+        d = self.new_daemon(dict())
+        r = self.assertOk(d.freeipmi("ipmi-config", "--commit", "-e",
+                                     "Lan_Channel:Volatile_Channel_Privilege_Limit=Operator"))
+        r = self.assertFails(d.ipmitool("mc", "info", timeout=30))
+        self.assertLess(r.elapsed, 8.0, r.describe())
+        r = self.assertOk(d.ipmitool("session", "info", "active", priv="OPERATOR"))
+        self.assertEqual(fields(r.out).get("privilege level"), "OPERATOR", r.describe())
+        r = self.assertFails(d.ipmitool("mc", "info", iface="lan", timeout=30))
+        self.assertIn("Requested privilege level exceeds limit", r.err, r.describe())
+        self.assertOk(d.ipmitool("mc", "info", iface="lan", priv="OPERATOR"))
+
+    def test_mc_reset(self):
+        d = self.new_daemon(dict())
+        for kind in ("warm", "cold"):
+            r = self.assertOk(d.ipmitool("mc", "reset", kind))
+            self.assertIn("Sent {} reset command to MC".format(kind), r.out, r.describe())
+            r = self.assertOk(d.ipmitool("mc", "info"))
+            self.assertEqual(fields(r.out).get("Device ID"), "32", r.describe())
+        self.assertTrue(d.alive())
 
 
 class Signals(DaemonTestCase):
@@ -334,6 +371,13 @@ class Sessions(DaemonTestCase):
         r = self.assertFails(d.ipmitool("mc", "info", user="locky", password="Locky-Pw-321", timeout=30))
         self.assertLess(r.elapsed, 8.0, r.describe())
         self.assertOk(d.ipmitool("mc", "info"), "other users are not locked out")
+        # Failed IPMI 1.5 activations count too, and the lock applies to RMCP+ logins.
+        from harness import Rmcp15Client
+        for _ in range(3):
+            with Rmcp15Client(d.port) as c:
+                self.assertNotEqual(c.open_session15(user=ADMIN_USER, password="wrong-password"), 0)
+        with RmcpClient(d.port) as c:
+            self.assertNotEqual(c.open_session(), 0, "admin must be locked out after 3 bad IPMI 1.5 logins")
         self.assertNotIn("wrong-password", d.log(), "no log line may contain a password")
         self.assertNotIn("Locky-Pw-321", d.log(), "no log line may contain a password")
 

@@ -83,6 +83,13 @@ class LanDefaultConfig(DaemonTestCase):
         self.assertEqual(f.get("Anonymous login enabled"), "no", r.describe())
         self.assertEqual(f.get("KG status"), "default (all zeroes)", r.describe())
 
+    def test_null_user_refused(self):
+        r = self.assertFails(self.lan("mc", "info", user="", password="anything", timeout=30))
+        self.assertIn("Unable to establish", r.err, r.describe())
+        r = self.assertFails(self.daemon.ipmitool("mc", "info", user="", password="anything", timeout=30))
+        self.assertLess(r.elapsed, 8.0, r.describe())
+        self.assertIn("Unable to establish IPMI v2 / RMCP+ session", r.err, r.describe())
+
     def test_wrong_password(self):
         for args in (["user", "set", "name", "7", "lanvictim"], ["user", "set", "password", "7", "LanVictim-1"],
                      ["user", "enable", "7"],
