@@ -16,6 +16,13 @@ std::optional<Privilege> CommandRegistry::privilegeOf(uint8_t netfn, uint8_t cmd
   return it->second.privilege;
 }
 
+namespace {
+void logHandlerFailure(const net::IpmiRequest& req, const char* what) {
+  static log::RateLimit limit(5, std::chrono::seconds(60));  // one limiter for the process's handlers
+  if (limit.allow()) log::error("handler failed netfn=0x{:02x} cmd=0x{:02x} what={}", req.netfn, req.cmd, what);
+}
+}  // namespace
+
 std::optional<net::IpmiResponse> CommandRegistry::dispatch(const RequestContext& ctx, const net::IpmiRequest& req) {
   auto it = handlers_.find(key(req.netfn, req.cmd));
   if (ctx.outOfSession) {
@@ -32,13 +39,14 @@ std::optional<net::IpmiResponse> CommandRegistry::dispatch(const RequestContext&
   try {
     Reply reply = e.handler(ctx, r);
     net::IpmiResponse out{reply.cc(), {}};
-    if (reply.cc() == Cc::ok || !reply.data().empty()) out.data = std::move(reply.data());
+    if (reply.cc() == Cc::ok) out.data = std::move(reply.data());
     return out;
   } catch (const std::exception& ex) {
-    static log::RateLimit limit(5, std::chrono::seconds(60));
-    if (limit.allow()) log::error("handler failed netfn=0x{:02x} cmd=0x{:02x} what={}", req.netfn, req.cmd, ex.what());
-    return net::IpmiResponse{Cc::unspecified, {}};
+    logHandlerFailure(req, ex.what());
+  } catch (...) {
+    logHandlerFailure(req, "unknown exception");
   }
+  return net::IpmiResponse{Cc::unspecified, {}};
 }
 
 }  // namespace simbmc::bmc

@@ -30,8 +30,6 @@ class Reply {
  public:
   Reply(Cc cc) : cc_(cc) {}  // NOLINT: implicit so handlers can `return Cc::invalidField;`
   static Reply ok(Bytes data = {}) { return Reply(Cc::ok, std::move(data)); }
-  // For the few commands whose error completion carries data (e.g. Get Channel Cipher Suites never).
-  static Reply withData(Cc cc, Bytes data) { return Reply(cc, std::move(data)); }
   Cc cc() const { return cc_; }
   const Bytes& data() const { return data_; }
   Bytes& data() { return data_; }

@@ -132,8 +132,7 @@ Reply getChannelCipherSuites(Bmc& bmc, const RequestContext& ctx, const CipherSu
   }
   const size_t offset = static_cast<size_t>(q.index & 0x3F) * 16;
   Bytes out{ch};
-  // An index just past the last record returns the channel byte alone, ending the client's loop.
-  if (offset > records.size()) return Cc::parameterOutOfRange;
+  // An index past the last record returns the channel byte alone, which ends every client's loop.
   const size_t n = offset >= records.size() ? 0 : std::min<size_t>(16, records.size() - offset);
   out.insert(out.end(), records.begin() + static_cast<std::ptrdiff_t>(offset),
              records.begin() + static_cast<std::ptrdiff_t>(offset + n));
@@ -158,7 +157,7 @@ struct CloseSessionRequest {
   uint8_t handle;
   static std::optional<CloseSessionRequest> decode(Reader& r) {
     CloseSessionRequest q{r.u32le(), 0};
-    if (q.id == 0 && r.remaining() == 1) q.handle = r.u8();
+    if (q.id == 0) q.handle = r.u8();  // §22.19: the handle byte follows a zero session id
     return q;
   }
 };
@@ -448,9 +447,12 @@ void registerAppCommands(Bmc& bmc) {
     return Reply::ok({0x55, 0x00});  // no error
   });
   reg.add<AcpiRequest>(kApp, 0x06, P::administrator, [b](const RequestContext&, const AcpiRequest& q) -> Reply {
+    // Table 20-5: system states S0..G3 and legacy (00h-0Ah), sleeping/override (20h, 21h),
+    // unknown (2Ah), no change (7Fh); device states D0-D3 (00h-03h), unknown (2Ah), no change (7Fh).
     const uint8_t sys = q.system & 0x7F, dev = q.device & 0x7F;
-    if ((q.system & 0x80) != 0 && sys > 0x2A && sys != 0x7F) return Cc::invalidField;
-    if ((q.device & 0x80) != 0 && dev > 0x07 && dev != 0x7F) return Cc::invalidField;
+    const bool sysValid = sys <= 0x0A || sys == 0x20 || sys == 0x21 || sys == 0x2A || sys == 0x7F;
+    const bool devValid = dev <= 0x03 || dev == 0x2A || dev == 0x7F;
+    if (((q.system & 0x80) != 0 && !sysValid) || ((q.device & 0x80) != 0 && !devValid)) return Cc::invalidField;
     if ((q.system & 0x80) != 0 && sys != 0x7F) b->app().acpiSystem = sys;
     if ((q.device & 0x80) != 0 && dev != 0x7F) b->app().acpiDevice = dev;
     return Reply::ok();

@@ -66,7 +66,9 @@ class RegistryTest : public ::testing::Test {
       throw 42;
     });
     reg.add<NoData>(kNetFn, kErrorWithData, Privilege::user, [](const RequestContext&, const NoData&) {
-      return Reply::withData(Cc::invalidField, {0xDE, 0xAD});
+      Reply r(Cc::invalidField);
+      r.data() = {0xDE, 0xAD};
+      return r;
     });
     reg.add<NoData>(kNetFn, kFilledError, Privilege::user, [](const RequestContext&, const NoData&) {
       Reply r(Cc::parameterOutOfRange);
