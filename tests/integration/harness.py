@@ -448,7 +448,7 @@ def poll(fn, tries=50, interval=0.1):
 
 
 class DaemonTestCase(unittest.TestCase):
-    """One simbmcd per class, configured by `config` (make_config() keyword arguments) or `config_text`."""
+    """One simbmcd per class, configured by `config`: make_config() keyword arguments, or TOML text."""
 
     config = {}
     daemon = None
@@ -456,7 +456,8 @@ class DaemonTestCase(unittest.TestCase):
 
     @classmethod
     def make_daemon(cls):
-        return Daemon(config=dict(cls.config), label=cls.__name__)
+        config = cls.config if isinstance(cls.config, str) else dict(cls.config)
+        return Daemon(config=config, label=cls.__name__)
 
     @classmethod
     def setUpClass(cls):
@@ -530,9 +531,6 @@ class DaemonTestCase(unittest.TestCase):
         got = fields(text).get(key)
         self.assertEqual(got, value, "field {!r}: expected {!r}, got {!r}\n{}".format(
             key, value, got, r.describe() if r is not None else text))
-
-    def assertIn2(self, needle, haystack, r=None):
-        self.assertIn(needle, haystack, r.describe() if r is not None else None)
 
     def assertDaemonAlive(self):
         self.assertTrue(self.daemon.alive(), "simbmcd died (rc={})\n{}".format(

@@ -6,7 +6,6 @@ crash the daemon; session-less replies are limited to the few commands that allo
 import os
 import random
 import struct
-import unittest
 
 from harness import (ADMIN_PASSWORD, ADMIN_USER, DaemonTestCase, IpmiError, RmcpClient, RMCP_IPMI, asf_ping,
                      fields, get_channel_auth_caps_request, get_cipher_suites_request, ipmi_request_msg, is_pong,

@@ -6,9 +6,7 @@ import os
 import re
 import shutil
 import signal
-import socket
 import tempfile
-import unittest
 
 from harness import (ADMIN_PASSWORD, ADMIN_USER, HOST, SIMBMCD, DaemonTestCase, RmcpClient, fields, free_port,
                      main, make_config, poll, run)
@@ -220,10 +218,11 @@ class Persistence(DaemonTestCase):
 
     def test_password_changed_over_ipmi_wins_over_config(self):
         d = self.new_daemon(dict())
-        r = self.assertOk(d.ipmitool("user", "set", "password", "2", "Changed-Admin-Pw-1"))
+        self.assertOk(d.ipmitool("user", "set", "password", "2", "Changed-Admin-Pw-1"))
         d.kill9()
         d.start()
         self.assertOk(d.ipmitool("mc", "info", password="Changed-Admin-Pw-1"))
+        self.assertFails(d.ipmitool("mc", "info", timeout=30))  # the config's password no longer works
 
     def test_lan_and_system_info_survive_restart(self):
         d = self.new_daemon(dict())

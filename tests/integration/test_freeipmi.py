@@ -3,7 +3,6 @@
 -W workaround flags."""
 
 import re
-import unittest
 
 from harness import ADMIN_USER, DaemonTestCase, fields, main, poll
 

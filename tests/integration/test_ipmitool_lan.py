@@ -2,8 +2,6 @@
 """ipmitool -I lan (IPMI v1.5) against simbmcd: MD5 by default; straight password and none only in lab
 mode. MD2 is tested with FreeIPMI because Debian's ipmitool has no MD2 (OpenSSL 3)."""
 
-import re
-import unittest
 
 from harness import DaemonTestCase, fields, main
 

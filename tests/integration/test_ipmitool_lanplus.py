@@ -4,9 +4,8 @@ channel, session and user commands, privilege enforcement, wrong passwords. Ciph
 checked with FreeIPMI because ipmitool's MD5-128 integrity is broken in ipmitool itself."""
 
 import re
-import unittest
 
-from harness import (ADMIN_PASSWORD, ADMIN_USER, DaemonTestCase, RmcpClient, fields, ipmitool_cmd, main, poll,
+from harness import (ADMIN_USER, DaemonTestCase, RmcpClient, fields, ipmitool_cmd, main, poll,
                      raw_bytes, run)
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -369,9 +368,17 @@ class LanplusDefaultConfig(DaemonTestCase):
         self.assertOk(self.ipmi("user", "enable", "3"))
         self.assertOk(self.ipmi("chassis", "power", "status", user="bob", password="Secr3tPw", priv="USER"))
 
-    def test_set_user_name_too_long_and_password_too_long(self):
-        r = self.assertFails(self.ipmi("user", "set", "name", "5", "x" * 17))
-        r = self.assertFails(self.ipmi("user", "set", "password", "5", "x" * 21))
+    def test_set_user_name_and_password_lengths(self):
+        # Set User Name: user ID + 16 name bytes; Set User Password: user ID, operation, 16 or 20 bytes.
+        for args in (["0x06", "0x45", "0x05"] + ["0x41"] * 17,
+                     ["0x06", "0x45", "0x05"] + ["0x41"] * 15,
+                     ["0x06", "0x47", "0x05", "0x02"] + ["0x41"] * 17,
+                     ["0x06", "0x47", "0x85", "0x02"] + ["0x41"] * 16):
+            with self.subTest(req=" ".join(args[:4])):
+                r = self.assertFails(self.ipmi("raw", *args))
+                self.assertIn("rsp=0xc7", r.err, r.describe())
+        r = self.assertOk(self.ipmi("user", "list", "1"))
+        self.assertEqual(user_rows(r.out).get(5), ("", "NO ACCESS"), "nothing written\n" + r.describe())
 
 
 class LanplusKg(DaemonTestCase):

@@ -2,7 +2,6 @@
 """pyghmi (OpenStack Ironic's IPMI library) against simbmcd. Every test runs pyghmi in its own
 /usr/bin/python3 process (pyghmi keeps a global session cache) and logs out at the end."""
 
-import unittest
 
 from harness import ADMIN_USER, DaemonTestCase, main
 
