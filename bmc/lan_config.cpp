@@ -126,11 +126,15 @@ std::variant<Bytes, Cc> LanConfig::get(uint8_t param, uint8_t /*setSelector*/, u
       for (uint8_t id : security_.cipherSuites) w.u8(id);
       break;
     case 24: {
-      // Reserved byte, then one nibble per entry of parameter 23 (entry 0 in the low nibble).
+      // Reserved byte, then one nibble per cipher suite *id* 0..15 (id 0 in the low nibble of the
+      // first byte): how ipmitool (`lan set cipher_privs`, "position = suite number") and FreeIPMI's
+      // ipmi-config (Maximum_Privilege_Cipher_Suite_Id_N) read the table the spec leaves ambiguous.
+      // Suites that are not enabled read 0 ("unused"); ids above 15 have no slot.
       std::array<uint8_t, 8> nibbles{};
-      for (size_t i = 0; i < security_.cipherSuites.size() && i < 16; ++i) {
-        const uint8_t p = static_cast<uint8_t>(security_.suitePrivilegeLimit[security_.cipherSuites[i]]) & 0x0F;
-        nibbles[i / 2] |= static_cast<uint8_t>(i % 2 == 0 ? p : p << 4);
+      for (uint8_t id : security_.cipherSuites) {
+        if (id > 15) continue;
+        const uint8_t p = static_cast<uint8_t>(security_.suitePrivilegeLimit[id]) & 0x0F;
+        nibbles[id / 2] |= static_cast<uint8_t>(id % 2 == 0 ? p : p << 4);
       }
       w.u8(0x00).bytes(nibbles);
       break;
@@ -180,11 +184,12 @@ Cc LanConfig::set(uint8_t param, ByteView data) {
     case 24: {
       if (data.size() != 9) return Cc::invalidLength;
       std::array<Privilege, 20> limits = security_.suitePrivilegeLimit;
-      for (size_t i = 0; i < security_.cipherSuites.size() && i < 16; ++i) {
-        const uint8_t nibble = (i % 2 == 0 ? data[1 + i / 2] : data[1 + i / 2] >> 4) & 0x0F;
+      for (uint8_t id = 0; id < 16; ++id) {
+        const uint8_t nibble = (id % 2 == 0 ? data[1 + id / 2] : data[1 + id / 2] >> 4) & 0x0F;
+        if (nibble == 0) continue;  // "unused": leaves the suite as it is
         auto p = privilegeFromByte(nibble);
-        if (!p || *p == Privilege::none) return Cc::invalidField;
-        limits[security_.cipherSuites[i]] = *p;
+        if (!p) return Cc::invalidField;
+        limits[id] = *p;
       }
       if (Cc cc = persist("lan.live.24", Bytes(data.begin(), data.end())); cc != Cc::ok) return cc;
       security_.suitePrivilegeLimit = limits;
