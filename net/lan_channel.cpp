@@ -238,7 +238,10 @@ std::optional<Bytes> LanChannel::handleV15(ByteView ipmi, const PeerAddress& pee
   // The console named our first outbound sequence number in Activate Session (§22.17).
   const uint32_t outSeq = s->outboundSeq++;
   Bytes out = wrapV15(s, replyType, s->id, outSeq, *reply);
-  if (s->closeAfterReply) sessions_.remove(s->id);
+  if (s->closeAfterReply) {
+    log::info("session closed sid=0x{:08x} user={}", s->id, s->userName);
+    sessions_.remove(s->id);
+  }
   return out;
 }
 
