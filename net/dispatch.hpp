@@ -14,6 +14,7 @@
 namespace simbmc::net {
 
 class SessionControl;
+class PayloadChannel;
 
 // Where a request came from and with what authority.
 struct RequestContext {
@@ -24,6 +25,7 @@ struct RequestContext {
   uint32_t sessionId = 0;                  // BMC-side session id, 0 outside a session
   uint8_t userId = 0;                      // 0 outside a session
   SessionControl* sessions = nullptr;      // the channel's session table (null on session-less channels)
+  PayloadChannel* payloads = nullptr;      // RMCP+ payload activation and sends (null where none exist)
 };
 
 struct IpmiRequest {
@@ -56,6 +58,8 @@ struct SessionInfo {
   bool ipmi20 = false;
   std::array<uint8_t, 4> remoteIp{};  // IPv4 (zeros for IPv6 peers)
   uint16_t remotePort = 0;
+  bool integrity = false;        // v2.0: the cipher suite signs every packet
+  bool confidentiality = false;  // v2.0: the cipher suite encrypts payloads
 };
 
 // What session commands (Set Session Privilege, Close Session, Get Session Info) need from the
@@ -75,6 +79,47 @@ class SessionControl {
   virtual std::optional<SessionInfo> findByHandle(uint8_t handle) const = 0;
   // The n-th active session (1-based) in handle order.
   virtual std::optional<SessionInfo> findByIndex(uint8_t index) const = 0;
+};
+
+// ---- Payloads other than IPMI messages (IPMI v2.0 §13.27.3 Table 13-16: SOL is type 1) -----------
+//
+// bmc/ activates a payload in a session (Activate Payload, §24.1) through PayloadChannel; from then
+// on net/ routes that session's packets of that type, after integrity, decryption and the sequence
+// window, to the PayloadHandler, and bmc/ may send packets of that type to the session's console at
+// any time (no request needed). Payloads close with the session.
+
+inline constexpr uint8_t kPayloadTypeSol = 0x01;
+
+// How an activated payload travels (§24.1 Table 24-2 auxiliary data).
+struct PayloadGrant {
+  bool encrypted = true;     // only meaningful when the session's suite has confidentiality
+  uint16_t maxInbound = 0;   // largest payload accepted from the console (after decryption)
+};
+
+// Implemented by the LAN channel (net::LanChannel). Single-threaded, like everything in net/.
+class PayloadChannel {
+ public:
+  virtual ~PayloadChannel() = default;
+  // Accepts `type` packets in an active RMCP+ session from now on. False: no such session.
+  virtual bool openPayload(uint32_t sessionId, uint8_t type, const PayloadGrant& grant) = 0;
+  virtual void closePayload(uint32_t sessionId, uint8_t type) = 0;
+  // Changes the encryption of an open payload (Suspend/Resume Payload Encryption, §24.3).
+  virtual bool setPayloadEncrypted(uint32_t sessionId, uint8_t type, bool encrypted) = 0;
+  // Wraps `payload` for the session (integrity and encryption as granted) and sends it to the
+  // session's console. False when the session is gone, the payload is not open or nothing can send.
+  virtual bool sendPayload(uint32_t sessionId, uint8_t type, ByteView payload) = 0;
+  // The UDP port this channel's sessions use (Activate Payload reply, SOL parameter 8); 0 if unbound.
+  virtual uint16_t localPort() const = 0;
+};
+
+// Implemented by bmc/ (the SOL service). Must outlive the channel it is set on, or be unset first.
+class PayloadHandler {
+ public:
+  virtual ~PayloadHandler() = default;
+  // An authenticated, decrypted, in-window packet of an open payload type, within the granted size.
+  virtual void onPayload(uint32_t sessionId, uint8_t type, ByteView payload) = 0;
+  // An active session closed (Close Session, timeout, channel shut down); its payloads are closed.
+  virtual void onSessionClosed(uint32_t sessionId) = 0;
 };
 
 }  // namespace simbmc::net

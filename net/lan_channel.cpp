@@ -109,7 +109,16 @@ LanChannel::LanChannel(ChannelSecurity& security, CredentialStore& credentials, 
       dispatcher_(dispatcher),
       clock_(clock),
       guid_(systemGuid),
-      sessions_(security, clock) {}
+      sessions_(security, clock) {
+  sessions_.setOnClose([this](uint32_t id) {
+    if (payloadHandler_ != nullptr) payloadHandler_->onSessionClosed(id);
+  });
+}
+
+LanChannel::~LanChannel() {
+  if (payloadHandler_ == nullptr) return;
+  for (uint32_t id : sessions_.activeIds()) payloadHandler_->onSessionClosed(id);
+}
 
 std::nullopt_t LanChannel::drop(Drop why) {
   ++counters_.dropped[static_cast<size_t>(why)];
@@ -374,8 +383,15 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
   Session* s = sessions_.find(sid);
   if (s == nullptr || !s->ipmi20 || s->state != SessionState::active) return drop(Drop::unknownSession);
   if (!(s->peer == peer)) return drop(Drop::wrongPeer);
+  // Only IPMI messages and payloads bmc/ activated in this session (Activate Payload, §24.1) are
+  // accepted; an activated payload may run unencrypted in an encrypted session (§24.3).
+  const OpenPayload* open = nullptr;
+  if (type != kPayloadIpmi) {
+    open = s->findPayload(type);
+    if (open == nullptr || payloadHandler_ == nullptr) return drop(Drop::notAllowed);
+  }
   const bool wantAuth = s->suite.integrity != crypto::IntegrityAlg::none;
-  const bool wantEnc = s->suite.conf != crypto::ConfAlg::none;
+  const bool wantEnc = s->suite.conf != crypto::ConfAlg::none && (open == nullptr || open->grant.encrypted);
   if (authenticated != wantAuth || encrypted != wantEnc) return drop(Drop::notAllowed);
   if (wantAuth) {
     const size_t codeLength = crypto::integrityCodeLength(s->suite.integrity);
@@ -404,7 +420,14 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
   s->window.accept(seq);
   s->lastActivity = clock_.now();
 
-  if (type != kPayloadIpmi) return drop(Drop::notAllowed);
+  if (open != nullptr) {
+    // The payload handler may send (through the transmit callback) and may even close sessions;
+    // nothing of `s` is used after it returns.
+    if (payload.size() > open->grant.maxInbound) return drop(Drop::oversized);
+    ++counters_.payloadsReceived;
+    payloadHandler_->onPayload(sid, type, payload);
+    return std::nullopt;
+  }
   auto msg = LanMessage::parse(payload);
   if (!msg || (msg->netfn & 1) != 0) return drop(Drop::malformed);
   auto reply = runRequest(*msg, s, true);
@@ -417,7 +440,11 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
   return out;
 }
 
-Bytes LanChannel::wrapV20(Session* s, uint8_t payloadType, const Bytes& payload) {
+Bytes LanChannel::wrapV20(Session* s, uint8_t payloadType, ByteView payload) {
+  return wrapV20(s, payloadType, payload, s != nullptr && s->suite.conf != crypto::ConfAlg::none);
+}
+
+Bytes LanChannel::wrapV20(Session* s, uint8_t payloadType, ByteView payload, bool encrypt) {
   Bytes out;
   out.reserve(4 + 12 + payload.size() + 48);
   putRmcpIpmiHeader(out);
@@ -429,8 +456,8 @@ Bytes LanChannel::wrapV20(Session* s, uint8_t payloadType, const Bytes& payload)
     return out;
   }
   const bool auth = s->suite.integrity != crypto::IntegrityAlg::none;
-  const bool enc = s->suite.conf != crypto::ConfAlg::none;
-  Bytes body = enc ? crypto::aesCbc128Encrypt(s->k2, payload) : payload;
+  const bool enc = encrypt && s->suite.conf != crypto::ConfAlg::none;
+  Bytes body = enc ? crypto::aesCbc128Encrypt(s->k2, payload) : Bytes(payload.begin(), payload.end());
   if (++s->outboundSeq == 0) s->outboundSeq = 1;
   w.u8(kAuthTypeRmcpPlus).u8(static_cast<uint8_t>(payloadType | (enc ? 0x80 : 0) | (auth ? 0x40 : 0)));
   w.u32le(s->remoteId).u32le(s->outboundSeq).u16le(static_cast<uint16_t>(body.size())).bytes(body);
@@ -664,6 +691,7 @@ std::optional<Bytes> LanChannel::runRequest(const LanMessage& msg, Session* s, b
   ctx.sessionId = s != nullptr ? s->id : 0;
   ctx.userId = s != nullptr ? s->userId : 0;
   ctx.sessions = &sessions_;
+  ctx.payloads = this;
   IpmiRequest req{msg.netfn, msg.rsLun, msg.cmd, msg.data};
   auto response = dispatcher_.dispatch(ctx, req);
   if (!response) return drop(Drop::notAllowed);
@@ -673,6 +701,45 @@ std::optional<Bytes> LanChannel::runRequest(const LanMessage& msg, Session* s, b
     s->cache.push_back(CachedResponse{Bytes(msg.raw.begin(), msg.raw.end()), message, now});
   }
   return message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payload activation and unsolicited sends (IPMI v2.0 §24.1-24.3), for bmc/.
+
+bool LanChannel::openPayload(uint32_t sessionId, uint8_t type, const PayloadGrant& grant) {
+  Session* s = sessions_.find(sessionId);
+  if (s == nullptr || !s->ipmi20 || s->state != SessionState::active || type == kPayloadIpmi) return false;
+  if (OpenPayload* p = s->findPayload(type)) {
+    p->grant = grant;
+  } else {
+    s->payloads.push_back(OpenPayload{type, grant});
+  }
+  return true;
+}
+
+void LanChannel::closePayload(uint32_t sessionId, uint8_t type) {
+  Session* s = sessions_.find(sessionId);
+  if (s == nullptr) return;
+  std::erase_if(s->payloads, [type](const OpenPayload& p) { return p.type == type; });
+}
+
+bool LanChannel::setPayloadEncrypted(uint32_t sessionId, uint8_t type, bool encrypted) {
+  Session* s = sessions_.find(sessionId);
+  OpenPayload* p = s != nullptr ? s->findPayload(type) : nullptr;
+  if (p == nullptr) return false;
+  p->grant.encrypted = encrypted;
+  return true;
+}
+
+bool LanChannel::sendPayload(uint32_t sessionId, uint8_t type, ByteView payload) {
+  Session* s = sessions_.find(sessionId);
+  if (s == nullptr || s->state != SessionState::active || !transmit_) return false;
+  const OpenPayload* p = s->findPayload(type);
+  if (p == nullptr) return false;
+  Bytes packet = wrapV20(s, type, payload, p->grant.encrypted);
+  ++counters_.payloadsSent;
+  transmit_(s->peer, packet);
+  return true;
 }
 
 }  // namespace simbmc::net

@@ -6,10 +6,16 @@
 // confidentiality), sequence windows and the response cache, then the Dispatcher for every IPMI
 // request. Anything that fails parsing or authentication is dropped and counted, never answered
 // with a per-packet log line. Single-threaded; the UDP server and the fuzzer both drive this.
+//
+// Payloads other than IPMI messages (SOL) are activated by bmc/ through the PayloadChannel interface
+// (net/dispatch.hpp); their packets go to the PayloadHandler and never produce a reply from handle().
+// Whatever the channel sends unsolicited (SOL data, acks) leaves through the transmit callback the
+// UDP server installs.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "common/clock.hpp"
@@ -27,6 +33,7 @@ enum class Drop : uint8_t {
   replay,             // outside the sequence window or a duplicate
   decryptFailed,
   wrongPeer,
+  oversized,          // a payload above the size granted at activation (SOL: max inbound payload)
   count_
 };
 
@@ -37,17 +44,37 @@ struct ChannelCounters {
   uint64_t cacheHits = 0;
   uint64_t sessionsOpened = 0;
   uint64_t loginFailures = 0;
+  uint64_t payloadsReceived = 0;  // non-IPMI payloads handed to the PayloadHandler
+  uint64_t payloadsSent = 0;      // unsolicited packets given to the transmit callback
   std::array<uint64_t, static_cast<size_t>(Drop::count_)> dropped{};
   uint64_t totalDropped() const;
 };
 
-class LanChannel {
+class LanChannel final : public PayloadChannel {
  public:
+  using Transmit = std::function<void(const PeerAddress&, ByteView)>;
+
   LanChannel(ChannelSecurity& security, CredentialStore& credentials, Dispatcher& dispatcher,
              const Clock& clock, std::array<uint8_t, 16> systemGuid);
+  // Tells the payload handler that every active session is closing.
+  ~LanChannel() override;
+  LanChannel(const LanChannel&) = delete;
+  LanChannel& operator=(const LanChannel&) = delete;
 
-  // One datagram in, at most one datagram out.
+  // One datagram in, at most one datagram out (anything else leaves through the transmit callback).
   std::optional<Bytes> handle(ByteView datagram, const PeerAddress& peer);
+
+  // Wiring: the payload handler (bmc/), the socket's send function and its port. Null/0 to unset.
+  void setPayloadHandler(PayloadHandler* handler) { payloadHandler_ = handler; }
+  void setTransmit(Transmit transmit) { transmit_ = std::move(transmit); }
+  void setLocalPort(uint16_t port) { localPort_ = port; }
+
+  // PayloadChannel
+  bool openPayload(uint32_t sessionId, uint8_t type, const PayloadGrant& grant) override;
+  void closePayload(uint32_t sessionId, uint8_t type) override;
+  bool setPayloadEncrypted(uint32_t sessionId, uint8_t type, bool encrypted) override;
+  bool sendPayload(uint32_t sessionId, uint8_t type, ByteView payload) override;
+  uint16_t localPort() const override { return localPort_; }
 
   SessionTable& sessions() { return sessions_; }
   const ChannelCounters& counters() const { return counters_; }
@@ -66,7 +93,8 @@ class LanChannel {
   // Runs one IPMI request (after authentication) through the cache and the dispatcher; returns the
   // IPMI response message, or nullopt to drop.
   std::optional<Bytes> runRequest(const struct LanMessage& msg, Session* session, bool ipmi20);
-  Bytes wrapV20(Session* session, uint8_t payloadType, const Bytes& payload);
+  Bytes wrapV20(Session* session, uint8_t payloadType, ByteView payload);
+  Bytes wrapV20(Session* session, uint8_t payloadType, ByteView payload, bool encrypt);
   Bytes wrapV15(Session* session, crypto::AuthType15 authType, uint32_t sessionId, uint32_t seq, const Bytes& message);
   std::nullopt_t drop(Drop why);
 
@@ -77,6 +105,9 @@ class LanChannel {
   std::array<uint8_t, 16> guid_;
   SessionTable sessions_;
   ChannelCounters counters_;
+  PayloadHandler* payloadHandler_ = nullptr;
+  Transmit transmit_;
+  uint16_t localPort_ = 0;
 };
 
 }  // namespace simbmc::net

@@ -99,16 +99,38 @@ bool SessionTable::activate(Session& s) {
   return true;
 }
 
-void SessionTable::remove(uint32_t id) { sessions_.erase(id); }
+OpenPayload* Session::findPayload(uint8_t type) {
+  for (OpenPayload& p : payloads) {
+    if (p.type == type) return &p;
+  }
+  return nullptr;
+}
+
+void SessionTable::remove(uint32_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  const bool wasActive = it->second->state == SessionState::active;
+  sessions_.erase(it);
+  if (wasActive && onClose_) onClose_(id);
+}
 
 void SessionTable::expire() {
   const SteadyTime now = clock_.now();
   const auto idle = std::chrono::seconds(security_.sessionTimeoutSeconds);
-  std::erase_if(sessions_, [&](const auto& kv) {
-    const Session& s = *kv.second;
-    if (s.state == SessionState::active) return now - s.lastActivity > idle;
-    return now - s.created > kPendingTimeout;
-  });
+  std::vector<uint32_t> gone;
+  for (const auto& [id, s] : sessions_) {
+    const bool stale = s->state == SessionState::active ? now - s->lastActivity > idle : now - s->created > kPendingTimeout;
+    if (stale) gone.push_back(id);
+  }
+  for (uint32_t id : gone) remove(id);
+}
+
+std::vector<uint32_t> SessionTable::activeIds() const {
+  std::vector<uint32_t> ids;
+  for (const auto& [id, s] : sessions_) {
+    if (s->state == SessionState::active) ids.push_back(id);
+  }
+  return ids;
 }
 
 size_t SessionTable::pendingCount() const {
@@ -166,6 +188,8 @@ SessionInfo SessionTable::infoOf(const Session& s) {
   i.ipmi20 = s.ipmi20;
   if (!s.peer.v6) std::copy_n(s.peer.addr.begin(), 4, i.remoteIp.begin());
   i.remotePort = s.peer.port;
+  i.integrity = s.ipmi20 && s.suite.integrity != crypto::IntegrityAlg::none;
+  i.confidentiality = s.ipmi20 && s.suite.conf != crypto::ConfAlg::none;
   return i;
 }
 

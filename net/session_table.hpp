@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,12 @@ struct CachedResponse {
   SteadyTime at{};
 };
 
+// A payload other than IPMI messages activated in the session (§24.1), e.g. SOL.
+struct OpenPayload {
+  uint8_t type = 0;
+  PayloadGrant grant;
+};
+
 struct Session {
   uint32_t id = 0;          // BMC session id (SIDc)
   uint32_t remoteId = 0;    // console session id (SIDm), v2.0
@@ -94,6 +101,9 @@ struct Session {
   SequenceWindow window{16, 15};
   std::vector<CachedResponse> cache;  // small ring, newest last
   bool closeAfterReply = false;
+  std::vector<OpenPayload> payloads;  // activated non-IPMI payloads (at most one per type)
+
+  OpenPayload* findPayload(uint8_t type);
 
   ~Session();  // wipes keys
 };
@@ -114,6 +124,10 @@ class SessionTable final : public SessionControl {
   void remove(uint32_t id);
   // Drops active sessions idle longer than the timeout and pending ones older than kPendingTimeout.
   void expire();
+  // Called with the id of every active session removed (remove(), expire(), Close Session), after
+  // it is gone. The callback may use the table.
+  void setOnClose(std::function<void(uint32_t)> fn) { onClose_ = std::move(fn); }
+  std::vector<uint32_t> activeIds() const;
   size_t pendingCount() const;
   size_t size() const { return sessions_.size(); }
 
@@ -131,6 +145,7 @@ class SessionTable final : public SessionControl {
   const ChannelSecurity& security_;
   const Clock& clock_;
   std::unordered_map<uint32_t, std::unique_ptr<Session>> sessions_;
+  std::function<void(uint32_t)> onClose_;
 };
 
 }  // namespace simbmc::net

@@ -27,6 +27,36 @@ PeerAddress toPeerAddress(const asio::ip::udp::endpoint& ep) {
   return p;
 }
 
+asio::ip::udp::endpoint toEndpoint(const PeerAddress& peer, bool v6Socket) {
+  if (peer.v6) {
+    asio::ip::address_v6::bytes_type b{};
+    std::copy(peer.addr.begin(), peer.addr.end(), b.begin());
+    return {asio::ip::address_v6(b), peer.port};
+  }
+  asio::ip::address_v4::bytes_type b{};
+  std::copy_n(peer.addr.begin(), 4, b.begin());
+  const asio::ip::address_v4 v4(b);
+  if (v6Socket) return {asio::ip::make_address_v6(asio::ip::v4_mapped, v4), peer.port};
+  return {v4, peer.port};
+}
+
+UdpServer::UdpServer(asio::io_context& io, LanChannel& channel) : socket_(io), channel_(channel) {
+  channel_.setTransmit([this](const PeerAddress& peer, ByteView data) { sendTo(peer, data); });
+}
+
+UdpServer::~UdpServer() {
+  channel_.setTransmit(nullptr);
+  channel_.setLocalPort(0);
+}
+
+void UdpServer::sendTo(const PeerAddress& peer, ByteView data) {
+  if (!socket_.is_open()) return;
+  boost::system::error_code ec;
+  const bool v6Socket = socket_.local_endpoint(ec).protocol() == asio::ip::udp::v6();
+  if (ec) return;
+  socket_.send_to(asio::buffer(data.data(), data.size()), toEndpoint(peer, v6Socket), 0, ec);  // a full buffer drops it
+}
+
 Result<void> UdpServer::open(const std::string& address, uint16_t port) {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(address, ec);
@@ -41,12 +71,14 @@ Result<void> UdpServer::open(const std::string& address, uint16_t port) {
     socket_.close(ignored);
     return makeError(Error::Kind::io, "cannot bind udp " + address + ":" + std::to_string(port) + ": " + ec.message());
   }
+  channel_.setLocalPort(localPort());
   return {};
 }
 
 void UdpServer::close() {
   boost::system::error_code ignored;
   socket_.close(ignored);
+  channel_.setLocalPort(0);
 }
 
 uint16_t UdpServer::localPort() const {

@@ -2,6 +2,8 @@
 // One receive outstanding at a time (a bounded receive path: the kernel queue absorbs bursts and
 // drops on overload); each datagram is handled to completion and its reply sent before the next
 // receive. Replies use a non-blocking send: a full socket buffer drops the reply, never stalls.
+// The server installs itself as the channel's transmit callback (unsolicited packets such as SOL
+// data go out the same socket) and tells the channel its port; the destructor uninstalls it.
 #pragma once
 
 #include <utility>  // must precede Asio with Boost 1.74 + g++ 12 in C++20
@@ -19,7 +21,10 @@ namespace simbmc::net {
 
 class UdpServer {
  public:
-  UdpServer(boost::asio::io_context& io, LanChannel& channel) : socket_(io), channel_(channel) {}
+  UdpServer(boost::asio::io_context& io, LanChannel& channel);
+  ~UdpServer();
+  UdpServer(const UdpServer&) = delete;
+  UdpServer& operator=(const UdpServer&) = delete;
   // Binds address:port (IPv4 or IPv6 literal). Port 0 picks a free port.
   Result<void> open(const std::string& address, uint16_t port);
   void start() { receive(); }
@@ -30,6 +35,7 @@ class UdpServer {
   static constexpr int kDrainBatch = 32;
   void receive();
   void handleOne(size_t length);
+  void sendTo(const PeerAddress& peer, ByteView data);
   boost::asio::ip::udp::socket socket_;
   boost::asio::ip::udp::endpoint peer_;
   std::array<uint8_t, 2048> buffer_{};
@@ -37,5 +43,7 @@ class UdpServer {
 };
 
 PeerAddress toPeerAddress(const boost::asio::ip::udp::endpoint& ep);
+// The inverse; IPv4 peers become v4-mapped addresses when `v6Socket`.
+boost::asio::ip::udp::endpoint toEndpoint(const PeerAddress& peer, bool v6Socket);
 
 }  // namespace simbmc::net
