@@ -10,7 +10,8 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       store_(store),
       users_(clock, store),
       chassis_(host, timers, store, config_.chassis),
-      lanConfig_(config_.lan, users_, store, config_.allowInsecure, config_.lanIdentity) {}
+      lanConfig_(config_.lan, users_, store, config_.allowInsecure, config_.lanIdentity),
+      fru_(config_.fru, store) {}
 
 Bmc::~Bmc() = default;
 
@@ -18,6 +19,7 @@ Result<void> Bmc::start() {
   if (auto r = users_.load(); !r) return r;
   if (auto r = chassis_.load(); !r) return r;
   if (auto r = lanConfig_.load(); !r) return r;
+  if (auto r = fru_.load(); !r) return r;
   if (store_ != nullptr) {
     auto saved = store_->scan("sysinfo.");
     if (!saved) return saved.error();
@@ -30,6 +32,7 @@ Result<void> Bmc::start() {
   registerSystemInfo(*this);
   chassis_.registerCommands(registry_);
   lanConfig_.registerCommands(registry_);
+  fru_.registerCommands(registry_);
   return {};
 }
 

@@ -13,6 +13,7 @@
 #include "bmc/host_control.hpp"
 #include "bmc/lan_config.hpp"
 #include "bmc/registry.hpp"
+#include "bmc/storage/fru.hpp"
 #include "bmc/users.hpp"
 #include "common/clock.hpp"
 #include "common/timer_queue.hpp"
@@ -42,6 +43,7 @@ struct BmcConfig {
   LanIdentity lanIdentity;    // what LAN configuration parameters 3, 5, 6 report
   bool allowInsecure = false; // lab mode: weak auth types may be enabled over IPMI too
   ChassisConfig chassis;
+  std::vector<FruConfig> fru;  // FRU inventory devices ([[bmc.fru]])
 };
 
 class Bmc {
@@ -58,6 +60,7 @@ class Bmc {
   const Identity& identity() const { return config_.identity; }
   ChassisService& chassis() { return chassis_; }
   LanConfig& lanConfig() { return lanConfig_; }
+  FruService& fru() { return fru_; }
   // System info parameters 1..7 as block images (encoding, length, characters).
   std::map<uint8_t, Bytes>& systemInfo() { return systemInfo_; }
   const Clock& clock() const { return clock_; }
@@ -85,6 +88,7 @@ class Bmc {
   UserDb users_;
   ChassisService chassis_;
   LanConfig lanConfig_;
+  FruService fru_;
   std::map<uint8_t, Bytes> systemInfo_;
   AppState app_;
 };
