@@ -11,7 +11,8 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       users_(clock, store),
       chassis_(host, timers, store, config_.chassis),
       lanConfig_(config_.lan, users_, store, config_.allowInsecure, config_.lanIdentity),
-      fru_(config_.fru, store) {}
+      fru_(config_.fru, store),
+      watchdog_(timers, host, app_.messageFlags) {}
 
 Bmc::~Bmc() = default;
 
@@ -33,6 +34,7 @@ Result<void> Bmc::start() {
   chassis_.registerCommands(registry_);
   lanConfig_.registerCommands(registry_);
   fru_.registerCommands(registry_);
+  watchdog_.registerCommands(registry_);
   return {};
 }
 

@@ -9,7 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "bmc/app/watchdog.hpp"
 #include "bmc/chassis/chassis.hpp"
+#include "bmc/host_console.hpp"
 #include "bmc/host_control.hpp"
 #include "bmc/lan_config.hpp"
 #include "bmc/registry.hpp"
@@ -78,6 +80,13 @@ class Bmc {
   };
   AppState& app() { return app_; }
 
+  // The BMC watchdog timer (IPMI v2.0 §27; volatile state).
+  Watchdog& watchdog() { return watchdog_; }
+  // The host's serial console (SOL attaches here); null when the instance has none. Owned by the
+  // composition root, which sets it before start() and keeps it alive longer than this Bmc.
+  HostConsole* console() { return console_; }
+  void setConsole(HostConsole* console) { console_ = console; }
+
  private:
   BmcConfig config_;
   const Clock& clock_;
@@ -91,6 +100,8 @@ class Bmc {
   FruService fru_;
   std::map<uint8_t, Bytes> systemInfo_;
   AppState app_;
+  Watchdog watchdog_;  // after app_: it keeps a reference to app_.messageFlags
+  HostConsole* console_ = nullptr;
 };
 
 // Registration functions, one per NetFn folder.
