@@ -11,6 +11,7 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       users_(clock, store),
       chassis_(host, timers, store, config_.chassis),
       lanConfig_(config_.lan, users_, store, config_.allowInsecure, config_.lanIdentity),
+      sel_(clock, config_.sel),
       fru_(config_.fru, store),
       watchdog_(timers, host, app_.messageFlags) {}
 
@@ -20,6 +21,7 @@ Result<void> Bmc::start() {
   if (auto r = users_.load(); !r) return r;
   if (auto r = chassis_.load(); !r) return r;
   if (auto r = lanConfig_.load(); !r) return r;
+  if (auto r = sel_.open(config_.sel.path); !r) return r;
   if (auto r = fru_.load(); !r) return r;
   if (store_ != nullptr) {
     auto saved = store_->scan("sysinfo.");
@@ -33,6 +35,7 @@ Result<void> Bmc::start() {
   registerSystemInfo(*this);
   chassis_.registerCommands(registry_);
   lanConfig_.registerCommands(registry_);
+  sel_.registerCommands(registry_);
   fru_.registerCommands(registry_);
   watchdog_.registerCommands(registry_);
   return {};

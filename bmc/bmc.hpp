@@ -16,6 +16,7 @@
 #include "bmc/lan_config.hpp"
 #include "bmc/registry.hpp"
 #include "bmc/storage/fru.hpp"
+#include "bmc/storage/sel.hpp"
 #include "bmc/users.hpp"
 #include "common/clock.hpp"
 #include "common/timer_queue.hpp"
@@ -45,6 +46,7 @@ struct BmcConfig {
   LanIdentity lanIdentity;    // what LAN configuration parameters 3, 5, 6 report
   bool allowInsecure = false; // lab mode: weak auth types may be enabled over IPMI too
   ChassisConfig chassis;
+  SelConfig sel;               // System Event Log ([bmc.sel]; the daemon sets its path)
   std::vector<FruConfig> fru;  // FRU inventory devices ([[bmc.fru]])
 };
 
@@ -62,6 +64,9 @@ class Bmc {
   const Identity& identity() const { return config_.identity; }
   ChassisService& chassis() { return chassis_; }
   LanConfig& lanConfig() { return lanConfig_; }
+  SelService& sel() { return sel_; }
+  // Where platform events go (sensors, watchdog, chassis, Platform Event Message): the SEL.
+  EventSink& events() { return sel_; }
   FruService& fru() { return fru_; }
   // System info parameters 1..7 as block images (encoding, length, characters).
   std::map<uint8_t, Bytes>& systemInfo() { return systemInfo_; }
@@ -97,6 +102,7 @@ class Bmc {
   UserDb users_;
   ChassisService chassis_;
   LanConfig lanConfig_;
+  SelService sel_;
   FruService fru_;
   std::map<uint8_t, Bytes> systemInfo_;
   AppState app_;

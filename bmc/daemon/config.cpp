@@ -289,6 +289,18 @@ void parseLockout(const toml::table& t, InstanceConfig& ic, const std::string& w
   ic.lockout.lockoutInterval10s = static_cast<uint16_t>((lock + 9) / 10);
 }
 
+// [bmc.sel]: the System Event Log's capacity in entries and what happens when it is full.
+void parseSel(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
+  checkKeys(t, {"capacity", "policy"}, where, errors);
+  readInt(t, "capacity", ic.bmc.sel.capacity, storage::SelLimits::kMinCapacity, storage::SelLimits::kMaxCapacity,
+          where, errors);
+  std::string policy;
+  readString(t, "policy", policy, where, errors);
+  if (policy == "stop") ic.bmc.sel.policy = storage::SelOverflowPolicy::stop;
+  else if (policy == "circular") ic.bmc.sel.policy = storage::SelOverflowPolicy::circular;
+  else if (!policy.empty()) errors.add(where + ".policy: expected \"stop\" or \"circular\"");
+}
+
 }  // namespace
 
 Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sourceName) {
@@ -320,7 +332,7 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
         continue;
       }
       checkKeys(*t, {"name", "bind", "port", "state_dir", "allow_insecure", "allow_weak_passwords", "identity",
-                     "lan", "power", "user", "lockout"},
+                     "lan", "power", "user", "lockout", "sel"},
                 where, errors);
       InstanceConfig ic;
       ic.name = fmt::format("bmc{}", i);
@@ -335,6 +347,7 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
       if (auto s = t->get_as<toml::table>("lan")) parseLan(*s, ic, where + ".lan", errors);
       if (auto s = t->get_as<toml::table>("power")) parsePower(*s, ic, where + ".power", errors);
       if (auto s = t->get_as<toml::table>("lockout")) parseLockout(*s, ic, where + ".lockout", errors);
+      if (auto s = t->get_as<toml::table>("sel")) parseSel(*s, ic, where + ".sel", errors);
       if (auto s = t->get_as<toml::array>("user")) parseUsers(*s, ic, where + ".user", errors);
       config.instances.push_back(std::move(ic));
     }

@@ -391,7 +391,10 @@ Result<void> SelService::open(const std::string& dbPath) {
   limits.capacity = impl_->config.capacity;
   limits.policy = impl_->config.policy;
   auto store = SelStore::open(dbPath, limits);
-  if (!store) return store.error();
+  if (!store) {
+    if (store.error().kind != Error::Kind::corrupt) return store.error();
+    return makeError(Error::Kind::corrupt, store.error().message + "; move it aside to start with an empty SEL");
+  }
   auto offset = (*store)->setting(kSettingTimeOffset);
   if (!offset) return offset.error();
   auto utc = (*store)->setting(kSettingUtcOffset);

@@ -31,6 +31,7 @@ namespace simbmc::bmc {
 
 // [bmc.sel] in the config: capacity in entries (16..65534) and what happens when it is reached.
 struct SelConfig {
+  std::string path = ":memory:";  // state-dir/sel.db in the daemon
   uint32_t capacity = storage::SelLimits::kDefaultCapacity;
   storage::SelOverflowPolicy policy = storage::SelOverflowPolicy::stop;
 };
