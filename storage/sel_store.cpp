@@ -22,12 +22,14 @@ const std::string kSettingPrefix = "setting.";
 // migrations[i] takes user_version i to i+1. Append only; never edit a shipped step.
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> kSteps = {
-      // 1: records in insertion order (seq) with their IPMI record ID; counters and timestamps.
+      // 1: records in insertion order (seq) with their IPMI record ID and a CRC-32 of the 16 bytes
+      // (SQLite checks its pages' structure, not their contents); counters and timestamps.
       R"sql(
         CREATE TABLE sel(
           seq INTEGER PRIMARY KEY,
           record_id INTEGER NOT NULL UNIQUE CHECK(record_id BETWEEN 1 AND 65534),
-          data BLOB NOT NULL CHECK(length(data) = 16)
+          data BLOB NOT NULL CHECK(length(data) = 16),
+          crc INTEGER NOT NULL
         );
         CREATE TABLE meta(
           key TEXT PRIMARY KEY,
@@ -59,6 +61,23 @@ Error withContext(const Error& e, std::string_view context) {
 
 uint16_t following(uint16_t id) { return id >= kMaxId ? kMinId : static_cast<uint16_t>(id + 1); }
 
+// CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of a record; bitwise, records are 16 bytes.
+int64_t recordCrc(std::span<const uint8_t> data) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (uint8_t b : data) {
+    crc ^= b;
+    for (int i = 0; i < 8; ++i) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return static_cast<int64_t>(~crc);
+}
+
+// A row as stored is intact when its blob has 16 bytes that start with its own record ID and
+// match their CRC.
+bool rowIntact(int64_t recordId, const std::vector<uint8_t>& data, int64_t crc) {
+  return recordId >= kMinId && recordId <= kMaxId && data.size() == 16 && data[0] == (recordId & 0xFF) &&
+         data[1] == (recordId >> 8) && crc == recordCrc(data);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SelStore>> SelStore::open(const std::string& path, SelLimits limits) {
@@ -85,13 +104,13 @@ Result<void> SelStore::prepareStatements() {
     std::string_view sql;
   };
   const Item items[] = {
-      {selectById_, "SELECT seq, record_id, data FROM sel WHERE record_id = ?1"},
-      {selectFirst_, "SELECT seq, record_id, data FROM sel ORDER BY seq LIMIT 1"},
-      {selectLast_, "SELECT seq, record_id, data FROM sel ORDER BY seq DESC LIMIT 1"},
+      {selectById_, "SELECT seq, record_id, data, crc FROM sel WHERE record_id = ?1"},
+      {selectFirst_, "SELECT seq, record_id, data, crc FROM sel ORDER BY seq LIMIT 1"},
+      {selectLast_, "SELECT seq, record_id, data, crc FROM sel ORDER BY seq DESC LIMIT 1"},
       {selectNext_, "SELECT record_id FROM sel WHERE seq > ?1 ORDER BY seq LIMIT 1"},
       {idInUse_, "SELECT 1 FROM sel WHERE record_id = ?1"},
       // seq defaults to max(seq) + 1: above every live row, which is all the order needs.
-      {insert_, "INSERT INTO sel(record_id, data) VALUES(?1, ?2)"},
+      {insert_, "INSERT INTO sel(record_id, data, crc) VALUES(?1, ?2, ?3)"},
       {deleteBySeq_, "DELETE FROM sel WHERE seq = ?1"},
       {deleteOldest_, "DELETE FROM sel WHERE seq = (SELECT MIN(seq) FROM sel)"},
       {deleteAll_, "DELETE FROM sel"},
@@ -119,15 +138,21 @@ Result<void> SelStore::writeMeta(const std::string& key, int64_t value) {
 }
 
 Result<void> SelStore::loadState() {
-  // The one full scan: at start-up, so the count can never drift from the rows.
-  auto countStmt = db_->prepare("SELECT COUNT(*) FROM sel");
-  if (!countStmt) return countStmt.error();
-  auto row = countStmt->step();
-  if (!row) return row.error();
-  const int64_t n = *row ? countStmt->columnInt(0) : 0;
-  if (n < 0 || n > SelLimits::kMaxCapacity) {
-    return makeError(Error::Kind::corrupt, fmt::format("{} records, more than the {} IDs exist", n,
-                                                       SelLimits::kMaxCapacity));
+  // The one full scan, at start-up: every record is checked once, so a damaged file is refused
+  // before anything is served, and the count can never drift from the rows.
+  auto scan = db_->prepare("SELECT record_id, data, crc FROM sel");
+  if (!scan) return scan.error();
+  int64_t n = 0;
+  for (;;) {
+    auto row = scan->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    if (!rowIntact(scan->columnInt(0), scan->columnBlob(1), scan->columnInt(2))) {
+      return makeError(Error::Kind::corrupt, fmt::format("record_id={} is damaged", scan->columnInt(0)));
+    }
+    if (++n > SelLimits::kMaxCapacity) {
+      return makeError(Error::Kind::corrupt, fmt::format("more records than the {} IDs", SelLimits::kMaxCapacity));
+    }
   }
   count_ = static_cast<uint32_t>(n);
 
@@ -204,7 +229,13 @@ Result<uint16_t> SelStore::add(SelRecordData record, uint32_t now) {
     assigned = *id;
     record[0] = static_cast<uint8_t>(assigned & 0xFF);
     record[1] = static_cast<uint8_t>(assigned >> 8);
-    if (auto i = insert_.bind(1, int64_t{assigned}).bind(2, std::span<const uint8_t>(record)).run(); !i) return i;
+    if (auto i = insert_.bind(1, int64_t{assigned})
+                     .bind(2, std::span<const uint8_t>(record))
+                     .bind(3, recordCrc(record))
+                     .run();
+        !i) {
+      return i;
+    }
     if (auto m = writeMeta(kKeyNextId, following(assigned)); !m) return m;
     return writeMeta(kKeyLastAdd, now);
   });
@@ -228,9 +259,7 @@ Result<SelEntry> SelStore::get(uint16_t id) {
     seq = select.columnInt(0);
     const int64_t rid = select.columnInt(1);
     const std::vector<uint8_t> data = select.columnBlob(2);
-    // The schema's CHECKs make these impossible unless the file was edited or damaged.
-    if (rid < kMinId || rid > kMaxId || data.size() != entry.data.size() || data[0] != (rid & 0xFF) ||
-        data[1] != (rid >> 8)) {
+    if (!rowIntact(rid, data, select.columnInt(3))) {
       return makeError(Error::Kind::corrupt, fmt::format("SEL row seq={} record_id={} is damaged", seq, rid));
     }
     entry.id = static_cast<uint16_t>(rid);

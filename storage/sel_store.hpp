@@ -13,6 +13,9 @@
 // when full (Error::Kind::full) and raises the persisted overflow flag (§31.2); `circular` deletes
 // the oldest record(s) to make room.
 //
+// Integrity: each row carries a CRC-32 of its 16 bytes, checked for every record at open and on
+// every read, so a damaged record is refused (Error::Kind::corrupt), never served.
+//
 // Durability: every mutating call runs in one transaction (WAL, synchronous=FULL) and returns only
 // after COMMIT, so a caller that reports success has the change on disk. On any error nothing
 // changed, on disk or in memory. Reads keep working when writes fail (disk full, read-only, I/O).
@@ -57,9 +60,10 @@ class SelStore {
   static constexpr uint16_t kLast = 0xFFFF;
   static constexpr uint32_t kNoTimestamp = 0xFFFFFFFF;  // §31.2: "no entries ever added/erased"
 
-  // Opens (creating) `path` (":memory:" for tests), runs the migrations and loads count, counters
-  // and timestamps. Errors: those of Database::open (corrupt names the file), invalidArgument for
-  // limits out of range, corrupt for stored values out of range.
+  // Opens (creating) `path` (":memory:" for tests), runs the migrations, checks every record
+  // against its CRC-32 and loads count, counters and timestamps. Errors: those of Database::open
+  // (corrupt names the file), invalidArgument for limits out of range, corrupt (naming the file) for
+  // a damaged record or stored values out of range.
   static Result<std::unique_ptr<SelStore>> open(const std::string& path, SelLimits limits);
   ~SelStore();
   SelStore(const SelStore&) = delete;

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -324,6 +325,40 @@ TEST(SelStore, DamagedRowIsReportedNotServed) {
   ASSERT_FALSE(e.hasValue());
   EXPECT_EQ(e.error().kind, Error::Kind::corrupt);
   EXPECT_TRUE(s->get(1).hasValue());
+}
+
+TEST(SelStore, ChangedRecordBytesFailTheirCrc) {
+  auto s = openSel();
+  ASSERT_TRUE(s);
+  mustAdd(*s, 0x1234);
+  // The record ID still matches; one bit of event data does not.
+  ASSERT_TRUE(s->database().exec("UPDATE sel SET data = X'01000200000000410004013001573512' WHERE record_id = 1"));
+  auto e = s->get(1);
+  ASSERT_FALSE(e.hasValue());
+  EXPECT_EQ(e.error().kind, Error::Kind::corrupt);
+}
+
+TEST(SelStore, OneFlippedByteOnDiskIsRefusedAtOpen) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sel.db");
+  {
+    auto s = openSel(path);
+    ASSERT_TRUE(s);
+    for (uint16_t t = 0; t < 300; ++t) mustAdd(*s, static_cast<uint16_t>(0xA000 + t));
+  }  // the last connection checkpoints the WAL into the file
+  std::vector<uint8_t> file = testing::readFile(path);
+  // Record tag 0xA07B, LS byte first in bytes 14..15: find it and flip one bit of the tag.
+  const SelRecordData needle = record(0xA07B);
+  auto at = std::search(file.begin(), file.end(), needle.begin() + 9, needle.end());
+  ASSERT_NE(at, file.end());
+  at[5] ^= 0x01;
+  testing::writeFile(path, file);
+  auto s = SelStore::open(path, {});
+  ASSERT_FALSE(s.hasValue());
+  EXPECT_EQ(s.error().kind, Error::Kind::corrupt);
+  EXPECT_NE(s.error().message.find(path), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("record_id=124"), std::string::npos) << s.error().message;
 }
 
 TEST(SelStore, CorruptFileIsRefusedWithItsName) {
