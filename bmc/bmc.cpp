@@ -13,7 +13,8 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       lanConfig_(config_.lan, users_, store, config_.allowInsecure, config_.lanIdentity),
       sel_(clock, config_.sel),
       fru_(config_.fru, store),
-      watchdog_(timers, host, app_.messageFlags) {}
+      watchdog_(timers, host, app_.messageFlags),
+      sol_(timers, users_, store, config_.lan, [this] { return console_; }, config_.sol) {}
 
 Bmc::~Bmc() = default;
 
@@ -23,6 +24,7 @@ Result<void> Bmc::start() {
   if (auto r = lanConfig_.load(); !r) return r;
   if (auto r = sel_.open(config_.sel.path); !r) return r;
   if (auto r = fru_.load(); !r) return r;
+  if (auto r = sol_.load(); !r) return r;
   if (store_ != nullptr) {
     auto saved = store_->scan("sysinfo.");
     if (!saved) return saved.error();
@@ -38,6 +40,7 @@ Result<void> Bmc::start() {
   sel_.registerCommands(registry_);
   fru_.registerCommands(registry_);
   watchdog_.registerCommands(registry_);
+  sol_.registerCommands(registry_);
   return {};
 }
 

@@ -17,6 +17,7 @@
 #include "bmc/registry.hpp"
 #include "bmc/storage/fru.hpp"
 #include "bmc/storage/sel.hpp"
+#include "bmc/transport/sol.hpp"
 #include "bmc/users.hpp"
 #include "common/clock.hpp"
 #include "common/timer_queue.hpp"
@@ -48,6 +49,7 @@ struct BmcConfig {
   ChassisConfig chassis;
   SelConfig sel;               // System Event Log ([bmc.sel]; the daemon sets its path)
   std::vector<FruConfig> fru;  // FRU inventory devices ([[bmc.fru]])
+  SolConfig sol;               // Serial over LAN ([bmc.sol])
 };
 
 class Bmc {
@@ -68,6 +70,8 @@ class Bmc {
   // Where platform events go (sensors, watchdog, chassis, Platform Event Message): the SEL.
   EventSink& events() { return sel_; }
   FruService& fru() { return fru_; }
+  // Serial over LAN: SOL parameters, payload commands; the LAN channel's payload handler.
+  SolService& sol() { return sol_; }
   // System info parameters 1..7 as block images (encoding, length, characters).
   std::map<uint8_t, Bytes>& systemInfo() { return systemInfo_; }
   const Clock& clock() const { return clock_; }
@@ -108,6 +112,7 @@ class Bmc {
   AppState app_;
   Watchdog watchdog_;  // after app_: it keeps a reference to app_.messageFlags
   HostConsole* console_ = nullptr;
+  SolService sol_;  // reads console_ at each activation
 };
 
 // Registration functions, one per NetFn folder.

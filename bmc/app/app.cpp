@@ -365,7 +365,8 @@ Reply setUserPassword(Bmc& bmc, const SetUserPasswordRequest& q) {
 Reply getChannelPayloadSupport(Bmc& bmc, const RequestContext& ctx, const ChannelByte& q) {
   if (resolveChannel(ctx, q.channel) != bmc.lan().channel) return Cc::invalidField;
   Bytes out;
-  Writer(out).u16le(0x0001).u16le(0x003F).u16le(0x0000).u16le(0x0000);  // IPMI; session setup 0x10..0x15
+  // IPMI and SOL (types 0, 1); session setup 0x10..0x15; no OEM payloads.
+  Writer(out).u16le(0x0003).u16le(0x003F).u16le(0x0000).u16le(0x0000);
   return Reply::ok(std::move(out));
 }
 
@@ -376,7 +377,7 @@ struct PayloadVersionRequest {
 
 Reply getChannelPayloadVersion(Bmc& bmc, const RequestContext& ctx, const PayloadVersionRequest& q) {
   if (resolveChannel(ctx, q.channel) != bmc.lan().channel) return Cc::invalidField;
-  if (q.type != 0x00 && !(q.type >= 0x10 && q.type <= 0x15)) return Cc{0x80};  // payload type not available
+  if (q.type > 0x01 && !(q.type >= 0x10 && q.type <= 0x15)) return Cc{0x80};  // payload type not available
   return Reply::ok({0x10});  // version 1.0
 }
 

@@ -160,6 +160,7 @@ Result<std::unique_ptr<Instance>> Instance::create(boost::asio::io_context& io, 
 
   self->lan_ = std::make_unique<net::LanChannel>(self->bmc_->lan(), self->bmc_->users(), self->bmc_->registry(), clock,
                                                  c.bmc.identity.systemGuid);
+  self->lan_->setPayloadHandler(&self->bmc_->sol());  // SOL packets; bmc_ outlives lan_
   self->udp_ = std::make_unique<net::UdpServer>(io, *self->lan_);
   if (auto r = self->udp_->open(c.bind, c.port); !r) return fail(r.error().message);
   self->udp_->start();
