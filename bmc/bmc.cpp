@@ -12,6 +12,7 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       chassis_(host, timers, store, config_.chassis),
       lanConfig_(config_.lan, users_, store, config_.allowInsecure, config_.lanIdentity),
       sel_(clock, config_.sel),
+      sensors_(config_.sensors, timers, store),
       fru_(config_.fru, store),
       watchdog_(timers, host, app_.messageFlags),
       sol_(timers, users_, store, config_.lan, [this] { return console_; }, config_.sol) {}
@@ -23,6 +24,8 @@ Result<void> Bmc::start() {
   if (auto r = chassis_.load(); !r) return r;
   if (auto r = lanConfig_.load(); !r) return r;
   if (auto r = sel_.open(config_.sel.path); !r) return r;
+  sensors_.setEventSink(&events());
+  if (auto r = sensors_.load(); !r) return r;
   if (auto r = fru_.load(); !r) return r;
   if (auto r = sol_.load(); !r) return r;
   if (store_ != nullptr) {
@@ -38,6 +41,7 @@ Result<void> Bmc::start() {
   chassis_.registerCommands(registry_);
   lanConfig_.registerCommands(registry_);
   sel_.registerCommands(registry_);
+  sensors_.registerCommands(registry_);
   fru_.registerCommands(registry_);
   watchdog_.registerCommands(registry_);
   sol_.registerCommands(registry_);

@@ -15,6 +15,7 @@
 #include "bmc/host_control.hpp"
 #include "bmc/lan_config.hpp"
 #include "bmc/registry.hpp"
+#include "bmc/sensor_event/sensor_service.hpp"
 #include "bmc/storage/fru.hpp"
 #include "bmc/storage/sel.hpp"
 #include "bmc/transport/sol.hpp"
@@ -47,6 +48,7 @@ struct BmcConfig {
   LanIdentity lanIdentity;    // what LAN configuration parameters 3, 5, 6 report
   bool allowInsecure = false; // lab mode: weak auth types may be enabled over IPMI too
   ChassisConfig chassis;
+  std::vector<sensors::SensorConfig> sensors;  // [[bmc.sensor]]
   SelConfig sel;               // System Event Log ([bmc.sel]; the daemon sets its path)
   std::vector<FruConfig> fru;  // FRU inventory devices ([[bmc.fru]])
   SolConfig sol;               // Serial over LAN ([bmc.sol])
@@ -69,6 +71,8 @@ class Bmc {
   SelService& sel() { return sel_; }
   // Where platform events go (sensors, watchdog, chassis, Platform Event Message): the SEL.
   EventSink& events() { return sel_; }
+  // Sensors and the Sensor/Event NetFn (IPMI v2.0 §29-30, §35).
+  SensorService& sensors() { return sensors_; }
   FruService& fru() { return fru_; }
   // Serial over LAN: SOL parameters, payload commands; the LAN channel's payload handler.
   SolService& sol() { return sol_; }
@@ -107,6 +111,7 @@ class Bmc {
   ChassisService chassis_;
   LanConfig lanConfig_;
   SelService sel_;
+  SensorService sensors_;  // after sel_: its events go there
   FruService fru_;
   std::map<uint8_t, Bytes> systemInfo_;
   AppState app_;
