@@ -279,6 +279,37 @@ void parseUsers(const toml::array& arr, InstanceConfig& ic, const std::string& w
   }
 }
 
+// [bmc.sol]: Serial over LAN. Parameters set over IPMI (sol set) persist and win over these defaults.
+void parseSol(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
+  checkKeys(t, {"enabled", "instances", "history_bytes", "privilege", "force_encryption", "force_authentication",
+                "accumulate_ms", "send_threshold", "retry_count", "retry_interval_ms"},
+            where, errors);
+  bmc::SolConfig& s = ic.bmc.sol;
+  readBool(t, "enabled", s.enabled, where, errors);
+  readInt(t, "instances", s.instances, 1, 15, where, errors);
+  readInt(t, "history_bytes", s.historyReplay, 0, 1 << 20, where, errors);
+  readBool(t, "force_encryption", s.forceEncryption, where, errors);
+  readBool(t, "force_authentication", s.forceAuthentication, where, errors);
+  std::string priv;
+  readString(t, "privilege", priv, where, errors);
+  if (!priv.empty()) {
+    auto p = privilegeFromName(priv);
+    if (!p || !atLeast(*p, Privilege::user) || *p == Privilege::noAccess) {
+      errors.add(where + ".privilege: expected user, operator, administrator or oem");
+    } else {
+      s.privilege = *p;
+    }
+  }
+  // Parameter 3 counts 5 ms units and parameter 4 10 ms units (IPMI v2.0 §26.2 Table 26-5).
+  uint32_t accumulate = s.accumulateInterval * 5u, retryInterval = s.retryInterval * 10u;
+  readInt(t, "accumulate_ms", accumulate, 5, 1275, where, errors);
+  readInt(t, "retry_interval_ms", retryInterval, 0, 2550, where, errors);
+  s.accumulateInterval = static_cast<uint8_t>((accumulate + 4) / 5);
+  s.retryInterval = static_cast<uint8_t>((retryInterval + 9) / 10);
+  readInt(t, "send_threshold", s.sendThreshold, 1, 255, where, errors);
+  readInt(t, "retry_count", s.retryCount, 0, 7, where, errors);
+}
+
 void parseLockout(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
   checkKeys(t, {"threshold", "reset_interval", "lockout_interval"}, where, errors);
   readInt(t, "threshold", ic.lockout.threshold, 0, 255, where, errors);
@@ -332,7 +363,7 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
         continue;
       }
       checkKeys(*t, {"name", "bind", "port", "state_dir", "allow_insecure", "allow_weak_passwords", "identity",
-                     "lan", "power", "user", "lockout", "sel"},
+                     "lan", "power", "user", "lockout", "sel", "sol"},
                 where, errors);
       InstanceConfig ic;
       ic.name = fmt::format("bmc{}", i);
@@ -347,6 +378,7 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
       if (auto s = t->get_as<toml::table>("lan")) parseLan(*s, ic, where + ".lan", errors);
       if (auto s = t->get_as<toml::table>("power")) parsePower(*s, ic, where + ".power", errors);
       if (auto s = t->get_as<toml::table>("lockout")) parseLockout(*s, ic, where + ".lockout", errors);
+      if (auto s = t->get_as<toml::table>("sol")) parseSol(*s, ic, where + ".sol", errors);
       if (auto s = t->get_as<toml::table>("sel")) parseSel(*s, ic, where + ".sel", errors);
       if (auto s = t->get_as<toml::array>("user")) parseUsers(*s, ic, where + ".user", errors);
       config.instances.push_back(std::move(ic));

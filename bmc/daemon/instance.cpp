@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <filesystem>
 
 #include "common/log.hpp"
@@ -151,6 +152,8 @@ Result<std::unique_ptr<Instance>> Instance::create(boost::asio::io_context& io, 
   self->host_ = std::make_unique<sim::HostPowerSim>(timers, power, self->lastPersistedPoh_, self->exec_.get());
   self->bmc_ = std::make_unique<bmc::Bmc>(c.bmc, clock, timers, *self->host_, self->store_.get());
   self->bmc_->users().lockoutPolicy() = c.lockout;
+  // Blocking sensor reads (hwmon, i2c, file) run on a worker thread; results come back on the io thread.
+  self->bmc_->sensors().setPost([&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); });
   if (auto r = self->bmc_->start(); !r) return fail(r.error().message);
   if (auto r = self->seedUsers(overrides); !r) return fail(r.error().message);
   if (!firstStart) {
