@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "bmc/daemon/sensor_config.hpp"
 #include "net/crypto.hpp"
 
 namespace simbmc::daemon {
@@ -39,6 +40,109 @@ cycle_off_ms = 1000
 [[bmc.user]]
 name = "admin"
 privilege = "administrator"
+
+# Sensors: what `ipmitool sensor list`, `ipmitool sdr list` and `ipmi-sensors` show. Thresholds and
+# hysteresis are in the sensor's units; readings come from simulated sources here.
+[[bmc.sensor]]
+number = 1
+name = "CPU Temp"
+type = "temperature"
+entity = "processor"
+thresholds = { unc = 85, uc = 95, unr = 105 }
+hysteresis = 2
+source = { kind = "waveform", shape = "sine", min = 38, max = 62, period_ms = 300000 }
+
+[[bmc.sensor]]
+number = 2
+name = "System Temp"
+type = "temperature"
+thresholds = { unc = 65, uc = 75, unr = 85 }
+hysteresis = 2
+source = { kind = "waveform", shape = "random_walk", min = 30, max = 36, step = 0.5, seed = 2 }
+
+[[bmc.sensor]]
+number = 3
+name = "Inlet Temp"
+type = "temperature"
+entity = "air_inlet"
+thresholds = { lc = 5, lnc = 10, unc = 40, uc = 45 }
+hysteresis = 1
+source = { kind = "static", value = 23 }
+
+[[bmc.sensor]]
+number = 16
+name = "12V"
+type = "voltage"
+nominal = 12
+thresholds = { lc = 10.8, lnc = 11.4, unc = 12.6, uc = 13.2 }
+source = { kind = "waveform", shape = "random_walk", min = 11.9, max = 12.2, step = 0.1, seed = 16 }
+
+[[bmc.sensor]]
+number = 17
+name = "5V"
+type = "voltage"
+nominal = 5
+thresholds = { lc = 4.5, lnc = 4.75, unc = 5.25, uc = 5.5 }
+source = { kind = "static", value = 5.05 }
+
+[[bmc.sensor]]
+number = 18
+name = "3.3V"
+type = "voltage"
+nominal = 3.3
+thresholds = { lc = 2.98, lnc = 3.14, unc = 3.46, uc = 3.62 }
+source = { kind = "static", value = 3.3 }
+
+[[bmc.sensor]]
+number = 32
+name = "FAN1"
+type = "fan"
+thresholds = { lc = 400, lnc = 600 }
+hysteresis = 100
+source = { kind = "waveform", shape = "random_walk", min = 4800, max = 5400, step = 50, seed = 32 }
+
+[[bmc.sensor]]
+number = 33
+name = "FAN2"
+type = "fan"
+thresholds = { lc = 400, lnc = 600 }
+hysteresis = 100
+source = { kind = "waveform", shape = "sine", min = 4000, max = 6000, period_ms = 120000 }
+
+[[bmc.sensor]]
+number = 34
+name = "FAN3"
+type = "fan"
+thresholds = { lc = 400, lnc = 600 }
+hysteresis = 100
+source = { kind = "static", value = 5200 }
+
+[[bmc.sensor]]
+number = 48
+name = "PSU1 Power"
+type = "power"
+thresholds = { unc = 700, uc = 800 }
+hysteresis = 10
+source = { kind = "waveform", shape = "sine", min = 180, max = 260, period_ms = 60000 }
+
+[[bmc.sensor]]
+number = 49
+name = "PSU1 Status"
+type = "power_supply"
+source = { kind = "static", states = [0] }
+
+[[bmc.sensor]]
+number = 64
+name = "Intrusion"
+type = "chassis_intrusion"
+source = { kind = "static", states = [] }
+
+# The watchdog's events (sensor 0x81) name this sensor in `ipmitool sel elist`.
+[[bmc.sensor]]
+number = 0x81
+name = "Watchdog"
+type = "watchdog2"
+record = "event-only"
 )toml";
 
 namespace {
@@ -363,7 +467,7 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
         continue;
       }
       checkKeys(*t, {"name", "bind", "port", "state_dir", "allow_insecure", "allow_weak_passwords", "identity",
-                     "lan", "power", "user", "lockout", "sel", "sol"},
+                     "lan", "power", "user", "lockout", "sel", "sensor", "sol"},
                 where, errors);
       InstanceConfig ic;
       ic.name = fmt::format("bmc{}", i);
@@ -380,6 +484,11 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
       if (auto s = t->get_as<toml::table>("lockout")) parseLockout(*s, ic, where + ".lockout", errors);
       if (auto s = t->get_as<toml::table>("sol")) parseSol(*s, ic, where + ".sol", errors);
       if (auto s = t->get_as<toml::table>("sel")) parseSel(*s, ic, where + ".sel", errors);
+      if (auto s = t->get_as<toml::array>("sensor")) {
+        std::vector<std::string> sensorErrors;
+        parseSensors(*s, ic.bmc.sensors, where + ".sensor", sensorErrors);
+        for (auto& e : sensorErrors) errors.add(std::move(e));
+      }
       if (auto s = t->get_as<toml::array>("user")) parseUsers(*s, ic, where + ".user", errors);
       config.instances.push_back(std::move(ic));
     }

@@ -1,0 +1,674 @@
+// SdrService (bmc/storage/sdr.hpp) through the CommandRegistry, as the LAN channel calls it:
+// IPMI v2.0 §33 (SDR repository commands), §35.2-35.4 (device SDR commands), §43.7/§43.9 (FRU and MC
+// device locator records), Appendix G (privileges).
+#include "bmc/storage/sdr.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "unit/storage/test_files.hpp"
+
+namespace simbmc::bmc {
+namespace {
+
+constexpr uint8_t kStorage = netfn::storage;
+constexpr uint8_t kSensor = netfn::sensorEvent;
+constexpr uint8_t kGetInfo = 0x20;
+constexpr uint8_t kGetAllocationInfo = 0x21;
+constexpr uint8_t kReserve = 0x22;
+constexpr uint8_t kGetSdr = 0x23;
+constexpr uint8_t kAddSdr = 0x24;
+constexpr uint8_t kPartialAdd = 0x25;
+constexpr uint8_t kDeleteSdr = 0x26;
+constexpr uint8_t kClear = 0x27;
+constexpr uint8_t kGetTime = 0x28;
+constexpr uint8_t kSetTime = 0x29;
+constexpr uint8_t kEnterUpdate = 0x2A;
+constexpr uint8_t kExitUpdate = 0x2B;
+constexpr uint8_t kRunInitAgent = 0x2C;
+constexpr uint8_t kGetDeviceSdrInfo = 0x20;
+constexpr uint8_t kGetDeviceSdr = 0x21;
+constexpr uint8_t kReserveDevice = 0x22;
+constexpr Cc kLengthMismatch{0x80};
+
+struct Resp {
+  Cc cc = Cc::ok;
+  Bytes data;
+  bool operator==(const Resp&) const = default;
+};
+
+void PrintTo(const Resp& r, std::ostream* os) {
+  *os << "cc=0x" << std::hex << static_cast<int>(r.cc) << " data=[";
+  for (uint8_t b : r.data) *os << " " << static_cast<int>(b);
+  *os << " ]" << std::dec;
+}
+
+Resp ok(Bytes data = {}) { return Resp{Cc::ok, std::move(data)}; }
+Resp err(Cc cc) { return Resp{cc, {}}; }
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+Bytes le16(uint16_t v) { return {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8)}; }
+Bytes le32(uint32_t v) {
+  return {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v >> 16),
+          static_cast<uint8_t>(v >> 24)};
+}
+
+Bytes withId(Bytes r, uint16_t id) {
+  r[0] = static_cast<uint8_t>(id);
+  r[1] = static_cast<uint8_t>(id >> 8);
+  return r;
+}
+
+// An OEM-type (C0h) record with `body` bytes counting up from `seed`.
+Bytes oemRecord(size_t body, uint8_t seed = 0) {
+  Bytes r{0x00, 0x00, 0x51, 0xC0, static_cast<uint8_t>(body)};
+  for (size_t i = 0; i < body; ++i) r.push_back(static_cast<uint8_t>(seed + i));
+  return r;
+}
+
+// A minimal full sensor record (§43.1): only the fields the device SDR count looks at matter.
+Bytes fullSensorRecord(uint8_t number) {
+  Bytes r{0x00, 0x00, 0x51, 0x01, 43, 0x20, 0x00, number};
+  r.resize(48, 0x00);
+  return r;
+}
+
+// A compact sensor record (§43.2) describing `share` sensors (byte 24 bits 3:0).
+Bytes compactSensorRecord(uint8_t number, uint8_t share) {
+  Bytes r{0x00, 0x00, 0x51, 0x02, 27, 0x20, 0x00, number};
+  r.resize(32, 0x00);
+  r[23] = share;
+  return r;
+}
+
+McLocator testMc() {
+  McLocator mc;
+  mc.capabilities = 0x8F;
+  mc.name = "simbmc";
+  return mc;
+}
+
+FruLocator testFru(uint8_t id, std::string name) {
+  FruLocator f;
+  f.deviceId = id;
+  f.name = std::move(name);
+  return f;
+}
+
+std::vector<Bytes> generated() {
+  return {mcLocatorRecord(testMc()), fruLocatorRecord(testFru(0, "Builtin FRU")), fruLocatorRecord(testFru(3, "PSU 1"))};
+}
+
+class SdrTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(); }
+
+  void start(SdrConfig config = {}, std::vector<Bytes> records = generated()) {
+    reg = std::make_unique<CommandRegistry>();
+    sdr = std::make_unique<SdrService>(clock, std::move(config));
+    auto started = sdr->start(std::move(records));
+    ASSERT_TRUE(started.hasValue()) << started.error().message;
+    sdr->registerCommands(*reg);
+  }
+
+  Resp call(uint8_t netfn, uint8_t cmd, Bytes data = {}, Privilege privilege = Privilege::administrator) {
+    net::RequestContext ctx;
+    ctx.channel = 1;
+    ctx.privilege = privilege;
+    ctx.sessionId = 0x0A0B0C0D;
+    ctx.userId = 2;
+    ctx.ipmi20 = true;
+    auto r = reg->dispatch(ctx, net::IpmiRequest{netfn, 0, cmd, data});
+    EXPECT_TRUE(r.has_value()) << "dropped";
+    if (!r) return err(Cc::unspecified);
+    if (r->cc != Cc::ok) {
+      EXPECT_TRUE(r->data.empty()) << "an error reply carries data";
+    }
+    return Resp{r->cc, r->data};
+  }
+  Resp storage(uint8_t cmd, Bytes data = {}) { return call(kStorage, cmd, std::move(data)); }
+
+  uint16_t reserve(uint8_t netfn = kStorage) {
+    Resp r = call(netfn, kReserve);
+    EXPECT_EQ(r.cc, Cc::ok);
+    EXPECT_EQ(r.data.size(), 2u);
+    return r.data.size() == 2 ? static_cast<uint16_t>(r.data[0] | (r.data[1] << 8)) : 0;
+  }
+
+  Resp getSdr(uint16_t reservation, uint16_t id, uint8_t offset, uint8_t count, uint8_t netfn = kStorage) {
+    const uint8_t cmd = netfn == kStorage ? kGetSdr : kGetDeviceSdr;
+    return call(netfn, cmd, cat({le16(reservation), le16(id), {offset, count}}));
+  }
+
+  // Walks the chain from record 0 with whole-record reads: (id, record) pairs, at most `limit`.
+  std::vector<std::pair<uint16_t, Bytes>> walk(uint8_t netfn = kStorage, size_t limit = 2000) {
+    std::vector<std::pair<uint16_t, Bytes>> out;
+    uint16_t id = 0;
+    for (size_t i = 0; i < limit; ++i) {
+      Resp r = getSdr(0, id, 0, 0xFF, netfn);
+      EXPECT_EQ(r.cc, Cc::ok) << "record " << id;
+      if (r.cc != Cc::ok || r.data.size() < 7) break;
+      const uint16_t self = static_cast<uint16_t>(r.data[2] | (r.data[3] << 8));
+      out.emplace_back(self, Bytes(r.data.begin() + 2, r.data.end()));
+      id = static_cast<uint16_t>(r.data[0] | (r.data[1] << 8));
+      if (id == 0xFFFF) break;
+    }
+    return out;
+  }
+
+  FakeClock clock;
+  std::unique_ptr<CommandRegistry> reg;
+  std::unique_ptr<SdrService> sdr;
+};
+
+// ---- Record layouts ----------------------------------------------------------------------------
+
+TEST(SdrRecordTest, McLocatorIsTable43_8ByteForByte) {
+  McLocator mc;
+  mc.slaveAddress = 0x20;
+  mc.channel = 0;
+  mc.staticController = true;
+  mc.capabilities = 0xAF;  // chassis, event generator, FRU, SEL, SDR repository, sensor device
+  mc.entityId = 0x06;
+  mc.entityInstance = 0x01;
+  mc.name = "simbmc";
+  EXPECT_EQ(mcLocatorRecord(mc), (Bytes{
+                                     0x00, 0x00,  // record ID (assigned by the repository)
+                                     0x51,        // SDR version
+                                     0x12,        // record type: MC device locator
+                                     0x11,        // 11 body bytes + 6 string bytes
+                                     0x20,        // byte 6: device slave address
+                                     0x00,        // byte 7: channel 0
+                                     0x20,        // byte 8: static controller, event generation enabled
+                                     0xAF,        // byte 9: device capabilities
+                                     0x00, 0x00, 0x00,  // bytes 10-12 reserved
+                                     0x06, 0x01,  // entity: system management module, instance 1
+                                     0x00,        // OEM
+                                     0xC6,        // ID string: 8-bit ASCII + Latin 1, 6 bytes
+                                     's', 'i', 'm', 'b', 'm', 'c',
+                                 }));
+  mc.slaveAddress = 0x83;  // bit 0 is reserved
+  mc.channel = 0x17;       // bits 7:4 are reserved
+  mc.staticController = false;
+  mc.name = "a-name-longer-than-sixteen-bytes";
+  Bytes r = mcLocatorRecord(mc);
+  ASSERT_EQ(r.size(), 32u) << "the ID string is cut at 16 bytes";
+  EXPECT_EQ(r[4], 27);
+  EXPECT_EQ(r[5], 0x82);
+  EXPECT_EQ(r[6], 0x07);
+  EXPECT_EQ(r[7], 0x00);
+  EXPECT_EQ(r[15], 0xD0);
+  EXPECT_EQ(std::string(r.begin() + 16, r.end()), "a-name-longer-th");
+}
+
+TEST(SdrRecordTest, FruLocatorIsTable43_7ByteForByte) {
+  FruLocator f;
+  f.deviceId = 3;
+  f.name = "PSU 1";
+  f.entityId = 0x0A;
+  f.entityInstance = 0x02;
+  EXPECT_EQ(fruLocatorRecord(f), (Bytes{
+                                     0x00, 0x00, 0x51,
+                                     0x11,        // record type: FRU device locator
+                                     0x10,        // 11 body bytes + 5 string bytes
+                                     0x20,        // byte 6: device access address (the BMC)
+                                     0x03,        // byte 7: FRU device ID
+                                     0x80,        // byte 8: logical FRU device, LUN 0, bus 0
+                                     0x00,        // byte 9: channel 0 (bits 7:4)
+                                     0x00,        // byte 10 reserved
+                                     0x10, 0x00,  // device type/modifier: FRU inventory behind the MC
+                                     0x0A, 0x02,  // entity: power supply, instance 2
+                                     0x00,        // OEM
+                                     0xC5, 'P', 'S', 'U', ' ', '1',
+                                 }));
+  f.channel = 0x05;
+  f.name.clear();
+  Bytes r = fruLocatorRecord(f);
+  ASSERT_EQ(r.size(), 16u);
+  EXPECT_EQ(r[4], 11);
+  EXPECT_EQ(r[8], 0x50) << "channel in bits 7:4";
+  EXPECT_EQ(r[15], 0xC0) << "an empty ID string";
+}
+
+TEST(SdrRecordTest, AdditionalDeviceSupportFollowsTheRegistry) {
+  CommandRegistry reg;
+  EXPECT_EQ(additionalDeviceSupport(reg), 0x00);
+  auto dummy = [](const RequestContext&, const NoData&) { return Reply::ok(); };
+  const std::vector<std::tuple<uint8_t, uint8_t, uint8_t>> bits = {
+      {netfn::sensorEvent, 0x2D, 0x01}, {netfn::storage, 0x20, 0x02}, {netfn::storage, 0x40, 0x04},
+      {netfn::storage, 0x10, 0x08},     {netfn::sensorEvent, 0x02, 0x10}, {netfn::sensorEvent, 0x00, 0x20},
+      {netfn::bridge, 0x00, 0x40},      {netfn::chassis, 0x00, 0x80},
+  };
+  uint8_t expected = 0;
+  for (auto [fn, cmd, bit] : bits) {
+    reg.add<NoData>(fn, cmd, Privilege::user, dummy);
+    expected |= bit;
+    EXPECT_EQ(additionalDeviceSupport(reg), expected) << "after netfn " << int(fn) << " cmd " << int(cmd);
+  }
+}
+
+// ---- Repository info, allocation, reservations -------------------------------------------------
+
+TEST_F(SdrTest, RepositoryInfoReportsCountSpaceTimestampsAndOperations) {
+  const uint32_t started = static_cast<uint32_t>(clock.unixSeconds());
+  // Records of 22, 27 and 21 bytes: 2 + 2 + 2 units of 16 bytes; (8192 - 6) * 16 > FFFEh.
+  EXPECT_EQ(storage(kGetInfo), ok(cat({{0x51}, le16(3), le16(0xFFFE), le32(started), le32(0), {0x6F}})));
+  EXPECT_EQ(storage(kGetAllocationInfo), ok(cat({le16(8192), le16(16), le16(8186), le16(8186), {17}})));
+}
+
+TEST_F(SdrTest, FreeSpaceIsExactBelow64KiB) {
+  SdrConfig c;
+  c.units = 100;
+  start(c);
+  EXPECT_EQ(storage(kGetInfo).data[3] | (storage(kGetInfo).data[4] << 8), (100 - 6) * 16);
+}
+
+TEST_F(SdrTest, ReservationIdsAreNonZeroAndIncrease) {
+  const uint16_t a = reserve();
+  const uint16_t b = reserve();
+  EXPECT_NE(a, 0);
+  EXPECT_EQ(b, static_cast<uint16_t>(a + 1));
+  // 65535 more reservations wrap around without ever handing out 0.
+  uint16_t last = b;
+  for (int i = 0; i < 65535; ++i) {
+    last = reserve();
+    ASSERT_NE(last, 0) << i;
+  }
+  EXPECT_EQ(last, b) << "the counter skips 0 on its way round";
+}
+
+// ---- Get SDR ---------------------------------------------------------------------------------------
+
+TEST_F(SdrTest, ChainFromRecordZeroToFFFF) {
+  const auto records = generated();
+  auto chain = walk();
+  ASSERT_EQ(chain.size(), 3u);
+  for (size_t i = 0; i < chain.size(); ++i) {
+    EXPECT_EQ(chain[i].first, i + 1);
+    EXPECT_EQ(chain[i].second, withId(records[i], static_cast<uint16_t>(i + 1)));
+  }
+  // Explicit IDs: next record IDs 2, 3, then FFFFh after the last; FFFFh reads the last record.
+  EXPECT_EQ(getSdr(0, 1, 0, 5), ok(cat({le16(2), {0x01, 0x00, 0x51, 0x12, 0x11}})));
+  EXPECT_EQ(getSdr(0, 2, 0, 5).data[0], 3);
+  EXPECT_EQ(getSdr(0, 3, 0, 5).data, cat({le16(0xFFFF), {0x03, 0x00, 0x51, 0x11, 0x10}}));
+  EXPECT_EQ(getSdr(0, 0xFFFF, 0, 5), getSdr(0, 3, 0, 5));
+}
+
+TEST_F(SdrTest, PartialReadsAtEveryOffsetAndCount) {
+  const auto records = generated();
+  const uint16_t res = reserve();
+  for (size_t i = 0; i < records.size(); ++i) {
+    const Bytes record = withId(records[i], static_cast<uint16_t>(i + 1));
+    const uint16_t next = i + 1 < records.size() ? static_cast<uint16_t>(i + 2) : 0xFFFF;
+    for (size_t offset = 0; offset < record.size(); ++offset) {
+      for (size_t count = 1; count <= record.size() - offset; ++count) {
+        Bytes expected = le16(next);
+        expected.insert(expected.end(), record.begin() + offset, record.begin() + offset + count);
+        ASSERT_EQ(getSdr(res, static_cast<uint16_t>(i + 1), static_cast<uint8_t>(offset), static_cast<uint8_t>(count)),
+                  ok(expected))
+            << "record " << i + 1 << " offset " << offset << " count " << count;
+      }
+      // FFh and any count past the end read to the end.
+      Bytes rest = le16(next);
+      rest.insert(rest.end(), record.begin() + offset, record.end());
+      ASSERT_EQ(getSdr(res, static_cast<uint16_t>(i + 1), static_cast<uint8_t>(offset), 0xFF), ok(rest));
+      ASSERT_EQ(getSdr(res, static_cast<uint16_t>(i + 1), static_cast<uint8_t>(offset), 0xFE), ok(rest));
+    }
+    EXPECT_EQ(getSdr(res, static_cast<uint16_t>(i + 1), static_cast<uint8_t>(record.size()), 1),
+              err(Cc::parameterOutOfRange));
+  }
+}
+
+TEST_F(SdrTest, CountsThatDoNotFitAReplyGetCA) {
+  SdrConfig c;
+  c.maxReadCount = 16;
+  start(c);
+  const uint16_t res = reserve();
+  EXPECT_EQ(getSdr(res, 1, 0, 17), err(Cc::cannotReturnRequestedBytes));
+  EXPECT_EQ(getSdr(res, 1, 0, 0xFF), err(Cc::cannotReturnRequestedBytes)) << "22 bytes left";
+  EXPECT_EQ(getSdr(res, 1, 0, 16).data.size(), 18u);
+  EXPECT_EQ(getSdr(res, 1, 16, 0xFF).data.size(), 2u + 6u) << "the rest fits";
+  EXPECT_EQ(getSdr(res, 1, 6, 0xFF).data.size(), 2u + 16u);
+  EXPECT_EQ(getSdr(res, 1, 5, 0xFF), err(Cc::cannotReturnRequestedBytes));
+
+  // The default limit: a reply fits an IPMI 1.5 LAN message; a 260-byte record needs two reads.
+  start();
+  const uint16_t r2 = reserve();
+  ASSERT_EQ(storage(kAddSdr, oemRecord(255)).cc, Cc::ok);
+  EXPECT_EQ(getSdr(r2 + 1, 4, 0, 0xFF), err(Cc::cannotReturnRequestedBytes));
+  const uint16_t r3 = reserve();
+  Resp head = getSdr(r3, 4, 0, 245);
+  ASSERT_EQ(head.cc, Cc::ok);
+  EXPECT_EQ(head.data.size(), 247u);
+  Resp tail = getSdr(r3, 4, 245, 0xFF);
+  ASSERT_EQ(tail.cc, Cc::ok);
+  Bytes whole(head.data.begin() + 2, head.data.end());
+  whole.insert(whole.end(), tail.data.begin() + 2, tail.data.end());
+  EXPECT_EQ(whole, withId(oemRecord(255), 4));
+}
+
+TEST_F(SdrTest, ContinuingReadsNeedTheCurrentReservation) {
+  const uint16_t res = reserve();
+  EXPECT_EQ(getSdr(res, 1, 5, 4).cc, Cc::ok);
+  EXPECT_EQ(getSdr(0, 1, 5, 4), err(Cc::reservationCanceled)) << "0000h is no reservation";
+  EXPECT_EQ(getSdr(static_cast<uint16_t>(res + 7), 1, 5, 4), err(Cc::reservationCanceled));
+  const uint16_t newer = reserve();
+  EXPECT_EQ(getSdr(res, 1, 5, 4), err(Cc::reservationCanceled)) << "a new reservation cancels the old one";
+  EXPECT_EQ(getSdr(newer, 1, 5, 4).cc, Cc::ok);
+  // Offset 0 reads need no reservation at all (§33.12).
+  EXPECT_EQ(getSdr(res, 1, 0, 5).cc, Cc::ok);
+  EXPECT_EQ(getSdr(0xBEEF, 1, 0, 0xFF).cc, Cc::ok);
+}
+
+TEST_F(SdrTest, MissingRecordsAreCB) {
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF), err(Cc::notPresent));
+  EXPECT_EQ(getSdr(0, 0xFFFE, 0, 0xFF), err(Cc::notPresent));
+  start({}, {});
+  EXPECT_EQ(getSdr(0, 0, 0, 0xFF), err(Cc::notPresent)) << "an empty repository has no first record";
+  EXPECT_EQ(getSdr(0, 0xFFFF, 0, 0xFF), err(Cc::notPresent));
+}
+
+TEST_F(SdrTest, StrictRequestLengthsAndFields) {
+  const uint16_t res = reserve();
+  // One byte short and one byte long: C7h.
+  EXPECT_EQ(storage(kGetSdr, cat({le16(res), le16(1), {0}})), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kGetSdr, cat({le16(res), le16(1), {0, 5, 0}})), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kGetInfo, {0}), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kGetAllocationInfo, {0}), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kReserve, {0}), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kDeleteSdr, cat({le16(res), {1}})), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kDeleteSdr, cat({le16(res), le16(1), {0}})), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kClear, cat({le16(res), {'C', 'L', 'R'}})), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kClear, cat({le16(res), {'C', 'L', 'R', 0xAA, 0}})), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kAddSdr, {0, 0, 0x51, 0xC0}), err(Cc::invalidLength)) << "shorter than a header";
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(0), {0}})), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kGetTime, {0}), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kSetTime, {1, 2, 3}), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kSetTime, {1, 2, 3, 4, 5}), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kEnterUpdate, {0}), err(Cc::invalidLength));
+  EXPECT_EQ(storage(kRunInitAgent, {}), err(Cc::invalidLength));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {1, 0}), err(Cc::invalidLength));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdr, cat({le16(0), le16(1), {0}})), err(Cc::invalidLength));
+  EXPECT_EQ(call(kSensor, kReserveDevice, {0}), err(Cc::invalidLength));
+  // Invalid field values: CCh.
+  EXPECT_EQ(storage(kClear, cat({le16(res), {'C', 'L', 'X', 0xAA}})), err(Cc::invalidField));
+  EXPECT_EQ(storage(kClear, cat({le16(res), {'C', 'L', 'R', 0x55}})), err(Cc::invalidField));
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(0), {0, 0x02}, oemRecord(2)})), err(Cc::invalidField));
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(0), {0, 0x10}, oemRecord(2)})), err(Cc::invalidField));
+  EXPECT_EQ(storage(kRunInitAgent, {0x02}), err(Cc::invalidField));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x02}), err(Cc::invalidField));
+  EXPECT_EQ(storage(kGetInfo).data[1], 3) << "nothing changed";
+}
+
+// ---- Writes ----------------------------------------------------------------------------------------
+
+TEST_F(SdrTest, AddSdrStoresTheRecordCancelsTheReservationAndStampsTheTime) {
+  const uint16_t res = reserve();
+  clock.advance(std::chrono::seconds(100));
+  const uint32_t now = static_cast<uint32_t>(clock.unixSeconds());
+  EXPECT_EQ(storage(kAddSdr, withId(oemRecord(20, 7), 0x1234)), ok(le16(4)));
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF), ok(cat({le16(0xFFFF), withId(oemRecord(20, 7), 4)})));
+  EXPECT_EQ(getSdr(0, 3, 0, 2), ok(cat({le16(4), {0x03, 0x00}}))) << "the new record joins the chain";
+  EXPECT_EQ(getSdr(res, 1, 5, 1), err(Cc::reservationCanceled));
+  Resp info = storage(kGetInfo);
+  EXPECT_EQ(Bytes(info.data.begin() + 1, info.data.begin() + 3), le16(4));
+  EXPECT_EQ(Bytes(info.data.begin() + 5, info.data.begin() + 9), le32(now));
+  EXPECT_EQ(storage(kAddSdr, cat({oemRecord(20), {0xEE}})), err(kLengthMismatch));
+  const Bytes full = oemRecord(20);
+  EXPECT_EQ(storage(kAddSdr, Bytes(full.begin(), full.end() - 1)), err(kLengthMismatch));
+  EXPECT_EQ(walk().size(), 4u);
+}
+
+TEST_F(SdrTest, PartialAddCompletesWithTheLastFragment) {
+  const Bytes record = oemRecord(40, 0x30);
+  uint16_t res = reserve();
+  // Header first, as ipmitool does: the reply names the record being built.
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(0), {0, 0}, Bytes(record.begin(), record.begin() + 5)})),
+            ok(le16(4)));
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF), err(Cc::notPresent)) << "not visible before it is complete";
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(4), {5, 0}, Bytes(record.begin() + 5, record.begin() + 24)})),
+            ok(le16(4)));
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(4), {24, 1}, Bytes(record.begin() + 24, record.end())})),
+            ok(le16(4)));
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF), ok(cat({le16(0xFFFF), withId(record, 4)})));
+  EXPECT_EQ(getSdr(res, 4, 1, 1), err(Cc::reservationCanceled)) << "the completed add changed the repository";
+
+  // One fragment carrying the whole record.
+  res = reserve();
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(0), {0, 1}, oemRecord(3)})), ok(le16(5)));
+  EXPECT_EQ(getSdr(0, 5, 0, 0xFF).data, cat({le16(0xFFFF), withId(oemRecord(3), 5)}));
+}
+
+TEST_F(SdrTest, PartialAddRejectsGapsStaleReservationsAndLengthMismatches) {
+  const Bytes record = oemRecord(10);
+  uint16_t res = reserve();
+  auto first = [&](uint16_t r) {
+    return storage(kPartialAdd, cat({le16(r), le16(0), {0, 0}, Bytes(record.begin(), record.begin() + 5)}));
+  };
+  EXPECT_EQ(first(static_cast<uint16_t>(res + 1)), err(Cc::reservationCanceled));
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(0), {3, 0}, {1, 2}})), err(Cc::invalidField))
+      << "a new record starts at offset 0";
+  ASSERT_EQ(first(res), ok(le16(4)));
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(9), {5, 1}, Bytes(record.begin() + 5, record.end())})),
+            err(Cc::notPresent))
+      << "no partial add in progress for that record";
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(4), {6, 1}, Bytes(record.begin() + 6, record.end())})),
+            err(Cc::invalidField))
+      << "a gap";
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(4), {5, 1}, Bytes(record.begin() + 5, record.end())})),
+            err(Cc::notPresent))
+      << "the gap abandoned the record";
+
+  // More bytes than the header announced, or fewer at the end: 80h.
+  ASSERT_EQ(first(res), ok(le16(4)));
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(4), {5, 0}, Bytes(11, 0)})), err(kLengthMismatch));
+  ASSERT_EQ(first(res), ok(le16(4)));
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(4), {5, 1}, Bytes(9, 0)})), err(kLengthMismatch));
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(0), {0, 1}, {0, 0, 0x51}})), err(kLengthMismatch))
+      << "ends before the header is complete";
+
+  // A new reservation abandons a record in progress.
+  ASSERT_EQ(first(res), ok(le16(4)));
+  res = reserve();
+  EXPECT_EQ(storage(kPartialAdd, cat({le16(res), le16(4), {5, 1}, Bytes(record.begin() + 5, record.end())})),
+            err(Cc::notPresent));
+  EXPECT_EQ(walk().size(), 3u) << "nothing was added";
+}
+
+TEST_F(SdrTest, DeleteNeedsAReservationAndStampsTheEraseTime) {
+  uint16_t res = reserve();
+  EXPECT_EQ(storage(kDeleteSdr, cat({le16(static_cast<uint16_t>(res + 1)), le16(2)})), err(Cc::reservationCanceled));
+  EXPECT_EQ(storage(kDeleteSdr, cat({le16(res), le16(9)})), err(Cc::notPresent));
+  clock.advance(std::chrono::seconds(50));
+  EXPECT_EQ(storage(kDeleteSdr, cat({le16(res), le16(2)})), ok(le16(2)));
+  EXPECT_EQ(getSdr(0, 1, 0, 2).data, cat({le16(3), {0x01, 0x00}})) << "the chain skips the deleted record";
+  EXPECT_EQ(getSdr(0, 2, 0, 0xFF), err(Cc::notPresent));
+  EXPECT_EQ(storage(kDeleteSdr, cat({le16(res), le16(1)})), err(Cc::reservationCanceled))
+      << "the delete cancelled the reservation";
+  Resp info = storage(kGetInfo);
+  EXPECT_EQ(Bytes(info.data.begin() + 9, info.data.begin() + 13), le32(static_cast<uint32_t>(clock.unixSeconds())));
+  res = reserve();
+  EXPECT_EQ(storage(kDeleteSdr, cat({le16(res), le16(0xFFFF)})), ok(le16(3))) << "FFFFh: the last record";
+  res = reserve();
+  EXPECT_EQ(storage(kDeleteSdr, cat({le16(res), le16(0)})), ok(le16(1))) << "0000h: the first record";
+  EXPECT_EQ(storage(kGetInfo).data[1], 0);
+}
+
+TEST_F(SdrTest, ClearEmptiesTheRepositoryAndReportsCompletion) {
+  const uint16_t res = reserve();
+  EXPECT_EQ(storage(kClear, cat({le16(static_cast<uint16_t>(res + 1)), {'C', 'L', 'R', 0xAA}})),
+            err(Cc::reservationCanceled));
+  EXPECT_EQ(storage(kClear, cat({le16(res), {'C', 'L', 'R', 0xAA}})), ok({0x01}));
+  EXPECT_EQ(storage(kGetInfo).data[1], 0);
+  EXPECT_EQ(getSdr(0, 0, 0, 0xFF), err(Cc::notPresent));
+  // ipmitool polls the erase status with the reservation it cleared with.
+  EXPECT_EQ(storage(kClear, cat({le16(res), {'C', 'L', 'R', 0x00}})), ok({0x01}));
+  EXPECT_EQ(storage(kClear, cat({le16(0x4242), {'C', 'L', 'R', 0x00}})), err(Cc::reservationCanceled));
+  EXPECT_EQ(storage(kClear, cat({le16(res), {'C', 'L', 'R', 0xAA}})), err(Cc::reservationCanceled))
+      << "the erase cancelled the reservation";
+  // The device SDRs are the controller's own: a cleared repository can be rebuilt from them.
+  EXPECT_EQ(walk(kSensor).size(), 3u);
+  // New records get IDs after the generated range.
+  EXPECT_EQ(storage(kAddSdr, oemRecord(4)), ok(le16(4)));
+}
+
+TEST_F(SdrTest, FullRepositoryIsC4WithTheOverflowFlag) {
+  SdrConfig c;
+  c.units = 20;  // the generated records use 6
+  start(c);
+  EXPECT_EQ(storage(kAddSdr, oemRecord(250)), err(Cc::outOfSpace)) << "255 bytes: 16 units";
+  EXPECT_EQ(storage(kGetInfo).data[13], 0xEF) << "overflow flag, bit 7";
+  EXPECT_EQ(storage(kAddSdr, oemRecord(100)), ok(le16(4))) << "105 bytes: 7 units fit";
+  const uint16_t res = reserve();
+  EXPECT_EQ(storage(kClear, cat({le16(res), {'C', 'L', 'R', 0xAA}})), ok({0x01}));
+  EXPECT_EQ(storage(kGetInfo).data[13], 0x6F);
+}
+
+TEST_F(SdrTest, RecordsAddedOverIpmiSurviveARestart) {
+  storage::testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  SdrConfig c;
+  c.path = dir.file("sdr.db");
+  start(c);
+  ASSERT_EQ(storage(kAddSdr, oemRecord(30, 1)), ok(le16(4)));
+  const uint16_t res = reserve();
+  ASSERT_EQ(storage(kDeleteSdr, cat({le16(res), le16(2)})), ok(le16(2)));
+  const Resp infoBefore = storage(kGetInfo);
+  clock.advance(std::chrono::hours(1));
+  start(c);  // same generated records: the repository is as the client left it
+  auto chain = walk();
+  ASSERT_EQ(chain.size(), 3u);
+  EXPECT_EQ(chain[0].first, 1);
+  EXPECT_EQ(chain[1].first, 3);
+  EXPECT_EQ(chain[2], std::make_pair(uint16_t{4}, withId(oemRecord(30, 1), 4)));
+  EXPECT_EQ(storage(kGetInfo), infoBefore) << "same count, space and timestamps: FreeIPMI's SDR cache stays valid";
+
+  // A config with another FRU device: generated records are replaced, the user record stays.
+  auto more = generated();
+  more.push_back(fruLocatorRecord(testFru(4, "PSU 2")));
+  start(c, more);
+  chain = walk();
+  ASSERT_EQ(chain.size(), 5u);
+  EXPECT_EQ(chain[3].second, withId(more[3], 4));
+  EXPECT_EQ(chain[4], std::make_pair(uint16_t{5}, withId(oemRecord(30, 1), 5))) << "moved out of the generated range";
+}
+
+TEST_F(SdrTest, RepositoryTime) {
+  EXPECT_EQ(storage(kGetTime), ok(le32(static_cast<uint32_t>(clock.unixSeconds()))));
+  EXPECT_EQ(storage(kSetTime, le32(0x12345678)), ok());
+  EXPECT_EQ(storage(kGetTime), ok(le32(0x12345678)));
+  clock.advance(std::chrono::seconds(10));
+  EXPECT_EQ(storage(kGetTime), ok(le32(0x12345682)));
+  EXPECT_EQ(sdr->now(), 0x12345682u);
+  // Timestamps use the repository clock.
+  ASSERT_EQ(storage(kAddSdr, oemRecord(1)).cc, Cc::ok);
+  const Bytes info = storage(kGetInfo).data;
+  EXPECT_EQ(Bytes(info.begin() + 5, info.begin() + 9), le32(0x12345682));
+}
+
+TEST_F(SdrTest, UpdateModeAndInitializationAgent) {
+  EXPECT_EQ(storage(kEnterUpdate), ok());
+  EXPECT_EQ(storage(kAddSdr, oemRecord(2)), ok(le16(4))) << "writes work in update mode";
+  EXPECT_EQ(storage(kExitUpdate), ok());
+  EXPECT_EQ(storage(kRunInitAgent, {0x01}), ok({0x01}));
+  EXPECT_EQ(storage(kRunInitAgent, {0x00}), ok({0x01}));
+}
+
+TEST_F(SdrTest, PrivilegesFollowAppendixG) {
+  const std::vector<std::tuple<uint8_t, uint8_t, Privilege>> table = {
+      {kStorage, kGetInfo, Privilege::user},          {kStorage, kGetAllocationInfo, Privilege::user},
+      {kStorage, kReserve, Privilege::user},          {kStorage, kGetSdr, Privilege::user},
+      {kStorage, kAddSdr, Privilege::operator_},      {kStorage, kPartialAdd, Privilege::operator_},
+      {kStorage, kDeleteSdr, Privilege::operator_},   {kStorage, kClear, Privilege::operator_},
+      {kStorage, kGetTime, Privilege::user},          {kStorage, kSetTime, Privilege::operator_},
+      {kStorage, kEnterUpdate, Privilege::operator_}, {kStorage, kExitUpdate, Privilege::operator_},
+      {kStorage, kRunInitAgent, Privilege::operator_}, {kSensor, kGetDeviceSdrInfo, Privilege::user},
+      {kSensor, kGetDeviceSdr, Privilege::user},      {kSensor, kReserveDevice, Privilege::user},
+  };
+  for (auto [fn, cmd, p] : table) {
+    EXPECT_EQ(reg->privilegeOf(fn, cmd), p) << "netfn " << int(fn) << " cmd " << int(cmd);
+  }
+  EXPECT_EQ(call(kStorage, kAddSdr, oemRecord(2), Privilege::user), err(Cc::insufficientPrivilege));
+  EXPECT_EQ(call(kStorage, kGetInfo, {}, Privilege::callback), err(Cc::insufficientPrivilege));
+  EXPECT_EQ(call(kStorage, kGetInfo, {}, Privilege::user).cc, Cc::ok);
+}
+
+// ---- Device SDRs -------------------------------------------------------------------------------
+
+TEST_F(SdrTest, DeviceSdrsAreTheGeneratedRecords) {
+  auto records = generated();
+  records.push_back(fullSensorRecord(1));
+  records.push_back(compactSensorRecord(2, 3));
+  start({}, records);
+  // Sensor count: 1 full + a compact record shared by 3 sensors; SDR count: 5 records.
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo), ok({4, 0x01, 0, 0, 0, 0}));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x00}), ok({4, 0x01, 0, 0, 0, 0}));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x01}), ok({5, 0x01, 0, 0, 0, 0}));
+  auto chain = walk(kSensor);
+  ASSERT_EQ(chain.size(), 5u);
+  for (size_t i = 0; i < chain.size(); ++i) EXPECT_EQ(chain[i].second, withId(records[i], static_cast<uint16_t>(i + 1)));
+  EXPECT_EQ(walk(kStorage), chain) << "an unmodified repository serves the same records";
+
+  const uint16_t res = reserve(kSensor);
+  EXPECT_EQ(getSdr(res, 4, 5, 3, kSensor), ok(cat({le16(5), {0x20, 0x00, 0x01}})));
+  EXPECT_EQ(getSdr(static_cast<uint16_t>(res + 1), 4, 5, 3, kSensor), err(Cc::reservationCanceled));
+  EXPECT_EQ(getSdr(0, 6, 0, 0xFF, kSensor), err(Cc::notPresent));
+  EXPECT_EQ(getSdr(0, 0xFFFF, 0, 2, kSensor), ok(cat({le16(0xFFFF), {0x05, 0x00}})));
+  // The repository's reservation is a different one.
+  const uint16_t repo = reserve();
+  EXPECT_EQ(getSdr(res, 4, 5, 3, kSensor).cc, Cc::ok);
+  EXPECT_EQ(getSdr(repo, 4, 5, 3).cc, Cc::ok);
+}
+
+TEST_F(SdrTest, DeviceSdrInfoWithoutSensors) {
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo), ok({0, 0x00, 0, 0, 0, 0}));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x01}), ok({3, 0x00, 0, 0, 0, 0}));
+}
+
+TEST_F(SdrTest, ThousandRecordsWalkInOrder) {
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(storage(kAddSdr, oemRecord(43, static_cast<uint8_t>(i))).cc, Cc::ok) << i;
+  auto chain = walk();
+  ASSERT_EQ(chain.size(), 1003u);
+  for (size_t i = 0; i < chain.size(); ++i) ASSERT_EQ(chain[i].first, i + 1);
+  EXPECT_EQ(chain[500].second, withId(oemRecord(43, static_cast<uint8_t>(497)), 501));
+  Resp info = storage(kGetInfo);
+  EXPECT_EQ(Bytes(info.data.begin() + 1, info.data.begin() + 3), le16(1003));
+  // 3 generated records of 2 units and 1000 of 3: (8192 - 3006) * 16 = 82976 > FFFEh.
+  EXPECT_EQ(Bytes(info.data.begin() + 3, info.data.begin() + 5), le16(0xFFFE));
+  EXPECT_EQ(storage(kGetAllocationInfo).data, cat({le16(8192), le16(16), le16(8192 - 3006), le16(8192 - 3006), {17}}));
+}
+
+TEST_F(SdrTest, MalformedGeneratedRecordsFailStart) {
+  SdrService other(clock, {});
+  auto r = other.start({Bytes{0, 0, 0x51, 0x01, 10, 1, 2}});
+  ASSERT_FALSE(r.hasValue());
+  EXPECT_NE(r.error().message.find("generated SDR #1"), std::string::npos) << r.error().message;
+}
+
+TEST_F(SdrTest, CorruptDatabaseFailsStartWithAClearMessage) {
+  storage::testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sdr.db");
+  storage::testing::writeFile(path, Bytes(8192, 0x33));
+  SdrConfig c;
+  c.path = path;
+  SdrService other(clock, c);
+  auto r = other.start(generated());
+  ASSERT_FALSE(r.hasValue());
+  EXPECT_EQ(r.error().kind, Error::Kind::corrupt);
+  EXPECT_NE(r.error().message.find("move " + path + " aside"), std::string::npos) << r.error().message;
+}
+
+}  // namespace
+}  // namespace simbmc::bmc
