@@ -48,7 +48,8 @@ Reply getDeviceId(Bmc& bmc) {
   w.u8(id.deviceId).u8(id.deviceRevision & 0x0F);
   w.u8(id.firmwareMajor & 0x7F).u8(id.firmwareMinor);
   w.u8(0x02);  // IPMI version 2.0, BCD
-  w.u8(0x80);  // additional device support: chassis device
+  // Additional device support: chassis device; bit 3 FRU inventory device when it has FRU devices.
+  w.u8(static_cast<uint8_t>(0x80 | (bmc.fru().hasDevices() ? 0x08 : 0x00)));
   w.u8(static_cast<uint8_t>(id.manufacturerId)).u8(static_cast<uint8_t>(id.manufacturerId >> 8));
   w.u8(static_cast<uint8_t>((id.manufacturerId >> 16) & 0x0F));
   w.u16le(id.productId).bytes(id.auxFirmware);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "bmc/daemon/sensor_config.hpp"
+#include "bmc/daemon/fru_config.hpp"
 #include "net/crypto.hpp"
 
 namespace simbmc::daemon {
@@ -40,6 +41,46 @@ cycle_off_ms = 1000
 [[bmc.user]]
 name = "admin"
 privilege = "administrator"
+
+# FRU 0, the BMC's own inventory: what `ipmitool fru print` and `ipmi-fru` show.
+[[bmc.fru]]
+id = 0
+name = "Demo Server"
+
+[bmc.fru.chassis]
+type = "rack_mount"
+part_number = "SB-CH-1000"
+serial = "SBC2024000001"
+
+[bmc.fru.board]
+manufacturer = "simbmc"
+product = "SB-1000 Mainboard"
+serial = "SBB2024000001"
+part_number = "SB-MB-1000"
+mfg_date = "2024-01-15T08:00:00Z"
+
+[bmc.fru.product]
+manufacturer = "simbmc"
+name = "SB-1000 Demo Server"
+part_number = "SB-1000"
+version = "1.0"
+serial = "SBP2024000001"
+asset_tag = "DEMO-0001"
+
+[[bmc.fru.multirecord]]
+type = "power_supply"
+capacity = 800
+peak_va = 900
+inrush_current = 30
+inrush_interval = 5
+input_voltage_1 = [90, 264]
+input_frequency = [47, 63]
+dropout_tolerance = 20
+power_factor_correction = true
+autoswitch = true
+hot_swap = true
+peak_capacity = 1000
+hold_up_time = 1
 
 # Sensors: what `ipmitool sensor list`, `ipmitool sdr list` and `ipmi-sensors` show. Thresholds and
 # hysteresis are in the sensor's units; readings come from simulated sources here.
@@ -467,7 +508,7 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
         continue;
       }
       checkKeys(*t, {"name", "bind", "port", "state_dir", "allow_insecure", "allow_weak_passwords", "identity",
-                     "lan", "power", "user", "lockout", "sel", "sensor", "sol"},
+                     "lan", "power", "user", "lockout", "sel", "sensor", "sol", "fru"},
                 where, errors);
       InstanceConfig ic;
       ic.name = fmt::format("bmc{}", i);
@@ -490,6 +531,11 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
         for (auto& e : sensorErrors) errors.add(std::move(e));
       }
       if (auto s = t->get_as<toml::array>("user")) parseUsers(*s, ic, where + ".user", errors);
+      if (auto s = t->get("fru")) {
+        std::vector<std::string> fruErrors;
+        parseFruConfig(*s, where + ".fru", sourceName, ic.bmc.fru, fruErrors);
+        for (auto& e : fruErrors) errors.add(std::move(e));
+      }
       config.instances.push_back(std::move(ic));
     }
   }

@@ -60,6 +60,7 @@ class FruService {
 
   // Devices in ID order.
   std::vector<FruDevice> devices() const;
+  bool hasDevices() const { return !devices_.empty(); }
   // The device's current contents (after writes), or null for an unknown ID.
   const Bytes* image(uint8_t id) const;
 

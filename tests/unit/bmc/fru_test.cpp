@@ -13,6 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "bmc/bmc.hpp"
+#include "common/clock.hpp"
+#include "common/timer_queue.hpp"
 #include "storage/state_store.hpp"
 #include "unit/storage/test_files.hpp"
 
@@ -399,6 +402,48 @@ TEST_F(FruServiceTest, DevicesAreListedInIdOrderWithNamesAndSizes) {
   EXPECT_EQ(devices[1].id, 9);
   EXPECT_EQ(devices[1].name, "Board 9");
   EXPECT_EQ(devices[1].size, 512u);
+}
+
+// ---- Wiring in the Bmc ----------------------------------------------------------------------------------
+
+class IdleHost final : public HostControl {
+ public:
+  bool powerOn() const override { return false; }
+  Cc request(ChassisAction, RestartCause) override { return Cc::ok; }
+  RestartCause lastRestartCause() const override { return RestartCause::unknown; }
+  bool lastPowerOnViaIpmi() const override { return false; }
+  uint64_t powerOnSeconds() const override { return 0; }
+  void addListener(Listener) override {}
+};
+
+// Get Device ID byte 6 "additional device support" (IPMI v2.0 §20.1, Table 20-2): bit 3 = FRU
+// inventory device, set when the BMC has FRU devices; the FRU commands answer through the Bmc.
+TEST(FruBmcTest, DeviceIdAdvertisesFruInventoryOnlyWithDevices) {
+  FakeClock clock;
+  TimerQueue timers{clock};
+  IdleHost host;
+  auto deviceSupport = [&](Bmc& bmc) {
+    net::RequestContext ctx;
+    ctx.privilege = Privilege::user;
+    auto r = bmc.registry().dispatch(ctx, net::IpmiRequest{0x06, 0, 0x01, {}});
+    return r && r->data.size() > 5 ? r->data[5] : uint8_t{0};
+  };
+  BmcConfig withFru;
+  withFru.fru.push_back(boardFru(0, "SN0"));
+  Bmc a(withFru, clock, timers, host, nullptr);
+  ASSERT_TRUE(a.start());
+  EXPECT_EQ(deviceSupport(a) & 0x08, 0x08);
+  EXPECT_EQ(deviceSupport(a) & 0x80, 0x80) << "still a chassis device";
+  net::RequestContext ctx;
+  ctx.privilege = Privilege::user;
+  auto info = a.registry().dispatch(ctx, net::IpmiRequest{kStorage, 0, kGetInfo, Bytes{0x00}});
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->cc, Cc::ok);
+  EXPECT_EQ(a.fru().devices().size(), 1u);
+
+  Bmc b(BmcConfig{}, clock, timers, host, nullptr);
+  ASSERT_TRUE(b.start());
+  EXPECT_EQ(deviceSupport(b) & 0x08, 0x00);
 }
 
 }  // namespace
