@@ -206,13 +206,12 @@ bool SolTransport::onPacket(ByteView payload) {
         dcdDsrDropped_ = dcd;
         if (host_.lines) host_.lines(ring, cts, dcd);
       }
-      size_t taken = 0;
-      if (!p->data.empty() && host_.write) {
-        const ByteView chars = p->data.first(std::min(p->data.size(), sol::kMaxCharacters));
-        taken = std::min(host_.write(chars), chars.size());
-      }
+      const ByteView chars = p->data.first(std::min(p->data.size(), sol::kMaxCharacters));
+      // Without a serial port the characters are consumed and lost ("transfer unavailable" says
+      // so); a count of 0 would only make the console resend them forever.
+      const size_t taken = host_.write ? std::min(host_.write(chars), chars.size()) : chars.size();
       if ((op & sol::kOpBreak) != 0 && host_.sendBreak) host_.sendBreak();
-      stats_.charsToHost += taken;
+      if (host_.write) stats_.charsToHost += taken;
       lastInSeq_ = p->seq;
       lastInAccepted_ = static_cast<uint8_t>(taken);
       answer = {p->seq, lastInAccepted_};

@@ -463,7 +463,7 @@ TEST_F(SolServiceTest, WithoutAConsoleTransferIsUnavailable) {
   sol->onPayload(kSidA, net::kPayloadTypeSol, solPacket(1, 0, 0, 0, "abc"));
   ASSERT_EQ(payloads.to(kSidA).size(), 1u);
   EXPECT_EQ(payloads.to(kSidA)[0].p.status, net::sol::kStTransferUnavailable);
-  EXPECT_EQ(payloads.to(kSidA)[0].p.accepted, 0);
+  EXPECT_EQ(payloads.to(kSidA)[0].p.accepted, 3);
 }
 
 TEST_F(SolServiceTest, PacketsOfOtherSessionsOrTypesAreIgnored) {

@@ -375,11 +375,12 @@ TEST_F(SolTransportTest, OverflowingHostOutputIsReportedAsTransmitOverrun) {
   EXPECT_EQ(last().status, 0);  // reported once
 }
 
-TEST_F(SolTransportTest, WithoutAHostPortTransferIsUnavailable) {
+TEST_F(SolTransportTest, WithoutAHostPortTransferIsUnavailableAndCharactersAreDiscarded) {
   make(false);
   t->onPacket(packet(1, 0, 0, 0, "abc"));
-  EXPECT_EQ(last().accepted, 0);
+  EXPECT_EQ(last().accepted, 3);  // consumed, so the console does not resend them forever
   EXPECT_EQ(last().status, sol::kStTransferUnavailable);
+  EXPECT_EQ(t->stats().charsToHost, 0u);
 }
 
 TEST_F(SolTransportTest, StartHoldsTheBacklogOneIntervalEvenAboveTheThreshold) {
