@@ -43,6 +43,7 @@ Result<void> Bmc::start() {
   sel_.registerCommands(registry_);
   sensors_.registerCommands(registry_);
   fru_.registerCommands(registry_);
+  watchdog_.setEventSink(&events());
   watchdog_.registerCommands(registry_);
   sol_.registerCommands(registry_);
   return {};

@@ -14,6 +14,9 @@ Result<std::unique_ptr<ConsoleLog>> ConsoleLog::open(bmc::HostConsole& console, 
   std::unique_ptr<ConsoleLog> self(new ConsoleLog(console, std::move(path), maxBytes));
   if (auto r = self->openFile(); !r) return r.error();
   ConsoleLog* raw = self.get();
+  // What the console printed before the log was attached (a boot log started in its constructor).
+  const std::string earlier = console.history();
+  raw->append(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(earlier.data()), earlier.size()));
   self->listener_ = console.addOutputListener([raw](std::span<const uint8_t> bytes) { raw->append(bytes); });
   return self;
 }

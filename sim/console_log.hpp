@@ -1,6 +1,7 @@
 // ConsoleLog: appends everything a console prints to a file, like a console server's logs: for
 // people (what did the host print while nobody watched?) and for tests (the daemon's console is
-// observable without SOL). The file is opened O_APPEND, mode 0600; when it grows past maxBytes it is
+// observable without SOL). It starts with the console's history (what was printed before it
+// attached). The file is opened O_APPEND, mode 0600; when it grows past maxBytes it is
 // renamed to <path>.1 (replacing an older one) and a new file is started, so at most about
 // 2 x maxBytes are kept. Writes are plain write(2) calls on the io_context thread: a local file,
 // small bursts. A failed write is logged (rate-limited) and the output skipped, never retried.

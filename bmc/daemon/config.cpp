@@ -455,6 +455,61 @@ void parseSol(const toml::table& t, InstanceConfig& ic, const std::string& where
   readInt(t, "retry_count", s.retryCount, 0, 7, where, errors);
 }
 
+// [bmc.console]: the host's serial console (what SOL shows) and its options; see sim/console_*.hpp.
+void parseConsole(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
+  checkKeys(t, {"kind", "history_bytes", "login_password", "hostname", "boot_ms", "path", "host", "port", "listen",
+                "command", "restart", "restart_delay_ms", "log_file", "log_max_bytes"},
+            where, errors);
+  sim::ConsoleConfig& c = ic.console;
+  using Kind = sim::ConsoleConfig::Kind;
+  std::string kind;
+  readString(t, "kind", kind, where, errors);
+  if (kind == "simulated" || kind.empty()) c.kind = Kind::simulated;
+  else if (kind == "pty") c.kind = Kind::pty;
+  else if (kind == "socket") c.kind = Kind::socket;
+  else if (kind == "command") c.kind = Kind::command;
+  else errors.add(where + ".kind: expected \"simulated\", \"pty\", \"socket\" or \"command\"");
+  // Options that mean nothing for the chosen kind are mistakes worth reporting.
+  auto onlyFor = [&](std::initializer_list<const char*> keys, std::initializer_list<Kind> kinds, const char* what) {
+    if (std::find(kinds.begin(), kinds.end(), c.kind) != kinds.end()) return;
+    for (const char* k : keys)
+      if (t.contains(k)) errors.add(fmt::format("{}.{}: applies to kind = {} only", where, k, what));
+  };
+  onlyFor({"login_password", "hostname", "boot_ms"}, {Kind::simulated}, "\"simulated\"");
+  onlyFor({"path"}, {Kind::pty, Kind::socket}, "\"pty\" or \"socket\"");
+  onlyFor({"host", "port", "listen"}, {Kind::socket}, "\"socket\"");
+  onlyFor({"command", "restart", "restart_delay_ms"}, {Kind::command}, "\"command\"");
+  readInt(t, "history_bytes", c.historyBytes, 0, 16 << 20, where, errors);
+  readString(t, "login_password", c.loginPassword, where, errors);
+  readString(t, "hostname", c.hostname, where, errors);
+  if (c.hostname.empty() || c.hostname.size() > 64) errors.add(where + ".hostname: 1..64 characters");
+  int64_t bootMs = c.bootTime.count(), restartMs = c.restartDelay.count();
+  readInt(t, "boot_ms", bootMs, 0, 600'000, where, errors);
+  readInt(t, "restart_delay_ms", restartMs, 100, 3'600'000, where, errors);
+  c.bootTime = Millis(bootMs);
+  c.restartDelay = Millis(restartMs);
+  readString(t, "path", c.path, where, errors);
+  readString(t, "host", c.host, where, errors);
+  readInt(t, "port", c.port, 0, 65535, where, errors);
+  readBool(t, "listen", c.listen, where, errors);
+  readString(t, "command", c.command, where, errors);
+  std::string restart;
+  readString(t, "restart", restart, where, errors);
+  if (restart == "never") c.restart = sim::RestartPolicy::never;
+  else if (restart == "on-failure") c.restart = sim::RestartPolicy::onFailure;
+  else if (restart == "always") c.restart = sim::RestartPolicy::always;
+  else if (!restart.empty()) errors.add(where + ".restart: expected \"never\", \"on-failure\" or \"always\"");
+  readString(t, "log_file", c.logFile, where, errors);
+  readInt(t, "log_max_bytes", c.logMaxBytes, 0, int64_t{1} << 30, where, errors);
+  if (c.kind == Kind::socket) {
+    const bool unix = !c.path.empty();
+    const bool tcp = !c.host.empty() || t.contains("port");
+    if (unix == tcp) errors.add(where + ": kind = \"socket\" needs either path (UNIX) or host and port (TCP)");
+    if (tcp && c.port == 0 && !c.listen) errors.add(where + ".port: required to connect");
+  }
+  if (c.kind == Kind::command && c.command.empty()) errors.add(where + ".command: required for kind = \"command\"");
+}
+
 void parseLockout(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
   checkKeys(t, {"threshold", "reset_interval", "lockout_interval"}, where, errors);
   readInt(t, "threshold", ic.lockout.threshold, 0, 255, where, errors);
@@ -508,7 +563,7 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
         continue;
       }
       checkKeys(*t, {"name", "bind", "port", "state_dir", "allow_insecure", "allow_weak_passwords", "identity",
-                     "lan", "power", "user", "lockout", "sel", "sensor", "sol", "fru"},
+                     "lan", "power", "user", "lockout", "sel", "sensor", "sol", "fru", "console"},
                 where, errors);
       InstanceConfig ic;
       ic.name = fmt::format("bmc{}", i);
@@ -524,6 +579,7 @@ Result<DaemonConfig> parseConfig(const std::string& text, const std::string& sou
       if (auto s = t->get_as<toml::table>("power")) parsePower(*s, ic, where + ".power", errors);
       if (auto s = t->get_as<toml::table>("lockout")) parseLockout(*s, ic, where + ".lockout", errors);
       if (auto s = t->get_as<toml::table>("sol")) parseSol(*s, ic, where + ".sol", errors);
+      if (auto s = t->get_as<toml::table>("console")) parseConsole(*s, ic, where + ".console", errors);
       if (auto s = t->get_as<toml::table>("sel")) parseSel(*s, ic, where + ".sel", errors);
       if (auto s = t->get_as<toml::array>("sensor")) {
         std::vector<std::string> sensorErrors;

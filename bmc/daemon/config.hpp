@@ -9,6 +9,7 @@
 
 #include "bmc/bmc.hpp"
 #include "common/log.hpp"
+#include "sim/console_factory.hpp"
 #include "sim/host_power.hpp"
 
 namespace simbmc::daemon {
@@ -30,6 +31,7 @@ struct InstanceConfig {
   bool guidsConfigured = false;
   bmc::BmcConfig bmc;
   sim::PowerConfig power;
+  sim::ConsoleConfig console;  // [bmc.console]; relative log_file/pty path: under stateDir
   std::vector<UserConfig> users;
   bmc::LockoutPolicy lockout;
 };

@@ -1,5 +1,6 @@
 #include "bmc/daemon/instance.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,20 @@ namespace {
 
 namespace fs = std::filesystem;
 using net::Bytes;
+
+// Replaces `path` with `text` (mode 0600).
+Result<void> writeSmallFile(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return makeError(Error::Kind::io, "cannot write " + tmp + ": " + std::strerror(errno));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return makeError(Error::Kind::io, "cannot write " + path + ": " + std::strerror(errno));
+  }
+  return {};
+}
 
 Result<void> prepareStateDir(const std::string& dir) {
   std::error_code ec;
@@ -150,8 +165,10 @@ Result<std::unique_ptr<Instance>> Instance::create(boost::asio::io_context& io, 
   c.bmc.lanIdentity = lanIdentityFor(c);
   self->exec_ = std::make_unique<sim::ExecRunner>(c.name);
   self->host_ = std::make_unique<sim::HostPowerSim>(timers, power, self->lastPersistedPoh_, self->exec_.get());
+  if (auto r = self->createConsole(io, timers); !r) return fail(r.error().message);
   self->bmc_ = std::make_unique<bmc::Bmc>(c.bmc, clock, timers, *self->host_, self->store_.get());
   self->bmc_->users().lockoutPolicy() = c.lockout;
+  self->bmc_->setConsole(self->console_.console.get());
   // Blocking sensor reads (hwmon, i2c, file) run on a worker thread; results come back on the io thread.
   self->bmc_->sensors().setPost([&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); });
   if (auto r = self->bmc_->start(); !r) return fail(r.error().message);
@@ -175,6 +192,30 @@ Result<std::unique_ptr<Instance>> Instance::create(boost::asio::io_context& io, 
 }
 
 Instance::~Instance() = default;
+
+// The console exists before the Bmc (which only points at it) and before the restore policy runs,
+// so the simulated host's console sees the first power-on.
+Result<void> Instance::createConsole(boost::asio::io_context& io, TimerQueue& timers) {
+  const InstanceConfig& c = config_;
+  sim::ConsoleConfig cc = c.console;
+  auto underStateDir = [&](std::string& path) {
+    if (!path.empty() && path.front() != '/') path = c.stateDir + "/" + path;
+  };
+  underStateDir(cc.logFile);
+  if (cc.kind == sim::ConsoleConfig::Kind::pty) underStateDir(cc.path);
+  auto console = sim::makeConsole(io, timers, *host_, cc, c.name);
+  if (!console) return console.error();
+  console_ = std::move(*console);
+  if (cc.kind == sim::ConsoleConfig::Kind::pty) {
+    // For people and scripts: where to attach (the pty number changes at every start).
+    const std::string slave = console_.console->endpoint();
+    const std::string file = c.stateDir + "/console.pty";
+    if (auto r = writeSmallFile(file, slave + "\n"); !r) return r;
+    fmt::print("simbmc: bmc '{}': host console pty {}  (also in {})\n", c.name, slave, file);
+    std::fflush(stdout);
+  }
+  return {};
+}
 
 Result<void> Instance::seedUsers(const std::vector<UserOverride>& overrides) {
   bmc::UserDb& users = bmc_->users();

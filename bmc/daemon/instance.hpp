@@ -14,6 +14,7 @@
 #include "bmc/daemon/config.hpp"
 #include "net/lan_channel.hpp"
 #include "net/udp_server.hpp"
+#include "sim/console_factory.hpp"
 #include "sim/exec_runner.hpp"
 #include "sim/host_power.hpp"
 #include "storage/state_store.hpp"
@@ -44,10 +45,13 @@ class Instance {
   const std::string& name() const { return config_.name; }
   uint16_t port() const { return udp_ ? udp_->localPort() : 0; }
   net::LanChannel& lan() { return *lan_; }
+  // The host console (never null after create()).
+  sim::ConsoleBase& console() { return *console_.console; }
 
  private:
   Instance(InstanceConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
   Result<void> seedUsers(const std::vector<UserOverride>& overrides);
+  Result<void> createConsole(boost::asio::io_context& io, TimerQueue& timers);
   void persistPoh();
 
   InstanceConfig config_;
@@ -55,6 +59,7 @@ class Instance {
   std::unique_ptr<storage::StateStore> store_;
   std::unique_ptr<sim::ExecRunner> exec_;
   std::unique_ptr<sim::HostPowerSim> host_;
+  sim::Console console_;  // before bmc_: SOL holds listeners on it until the Bmc is gone
   std::unique_ptr<bmc::Bmc> bmc_;
   std::unique_ptr<net::LanChannel> lan_;
   std::unique_ptr<net::UdpServer> udp_;
