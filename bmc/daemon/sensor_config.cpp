@@ -25,6 +25,7 @@ class Ctx {
     errors_.push_back(key.empty() ? where_ + ": " + what : where_ + "." + key + ": " + what);
   }
   const std::string& where() const { return where_; }
+  std::vector<std::string>& errors() { return errors_; }
   const toml::table& table() const { return t_; }
   bool has(const char* key) const { return t_.contains(key); }
 
@@ -141,8 +142,7 @@ void parseSteps(Ctx& c, const toml::array& arr, SourceConfig& s) {
       c.error("steps", "expected tables such as { at_ms = 0, value = 40 }");
       continue;
     }
-    std::vector<std::string> errors;
-    Ctx sc(*t, fmt::format("{}.steps[{}]", c.where(), i), errors);
+    Ctx sc(*t, fmt::format("{}.steps[{}]", c.where(), i), c.errors());
     sc.keys({"at_ms", "value", "states", "unavailable"});
     sensors::ScenarioStep step;
     if (!t->contains("at_ms")) sc.error("at_ms", "required");
@@ -155,7 +155,6 @@ void parseSteps(Ctx& c, const toml::array& arr, SourceConfig& s) {
     if (static_cast<int>(hasValue) + static_cast<int>(hasStates) + static_cast<int>(step.unavailable) != 1) {
       sc.error("", "give exactly one of value, states and unavailable = true");
     }
-    for (auto& e : errors) c.error("", e.substr(c.where().size() + 2));
     s.steps.push_back(step);
   }
 }
@@ -252,8 +251,7 @@ uint16_t defaultStates(const sensors::SensorKind* kind) {
 }
 
 void parseThresholds(Ctx& parent, const toml::table& t, SensorConfig& s) {
-  std::vector<std::string> errors;
-  Ctx c(t, parent.where() + ".thresholds", errors);
+  Ctx c(t, parent.where() + ".thresholds", parent.errors());
   c.keys({"lnr", "lc", "lcr", "lnc", "unc", "uc", "ucr", "unr"});
   using namespace sensors;
   c.number("lnr", s.thresholds[kLnr]);
@@ -264,7 +262,6 @@ void parseThresholds(Ctx& parent, const toml::table& t, SensorConfig& s) {
   c.number("uc", s.thresholds[kUc]);
   c.number("ucr", s.thresholds[kUc]);
   c.number("unr", s.thresholds[kUnr]);
-  for (auto& e : errors) parent.error("", e.substr(parent.where().size() + 2));
 }
 
 void parseSensor(Ctx& c, SensorConfig& s) {
@@ -364,10 +361,8 @@ void parseSensor(Ctx& c, SensorConfig& s) {
   if (discrete && kind == nullptr && s.readingMask == 0) s.readingMask = sensors::definedStates(s.sensorType, s.readingType);
   if (const toml::node* n = c.table().get("source")) {
     if (const toml::table* t = n->as_table()) {
-      std::vector<std::string> errors;
-      Ctx sc(*t, c.where() + ".source", errors);
+      Ctx sc(*t, c.where() + ".source", c.errors());
       parseSource(sc, s.source, discrete);
-      for (auto& e : errors) c.error("", e.substr(c.where().size() + 2));
     } else {
       c.error("source", "expected a table such as { kind = \"static\", value = 40 }");
     }
