@@ -14,6 +14,7 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       sel_(clock, config_.sel),
       sensors_(config_.sensors, timers, store),
       fru_(config_.fru, store),
+      sdr_(clock, config_.sdr),
       watchdog_(timers, host, app_.messageFlags),
       sol_(timers, users_, store, config_.lan, [this] { return console_; }, config_.sol) {}
 
@@ -46,6 +47,9 @@ Result<void> Bmc::start() {
   watchdog_.setEventSink(&events());
   watchdog_.registerCommands(registry_);
   sol_.registerCommands(registry_);
+  // The SDR repository last: its MC locator record reports what everything above registered.
+  sdr_.registerCommands(registry_);
+  if (auto r = startSdrRepository(*this, sensors_.sensorSdrs()); !r) return r;
   return {};
 }
 

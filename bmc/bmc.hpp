@@ -17,6 +17,7 @@
 #include "bmc/registry.hpp"
 #include "bmc/sensor_event/sensor_service.hpp"
 #include "bmc/storage/fru.hpp"
+#include "bmc/storage/sdr.hpp"
 #include "bmc/storage/sel.hpp"
 #include "bmc/transport/sol.hpp"
 #include "bmc/users.hpp"
@@ -50,6 +51,7 @@ struct BmcConfig {
   ChassisConfig chassis;
   std::vector<sensors::SensorConfig> sensors;  // [[bmc.sensor]]
   SelConfig sel;               // System Event Log ([bmc.sel]; the daemon sets its path)
+  SdrConfig sdr;               // SDR repository (the daemon sets its path)
   std::vector<FruConfig> fru;  // FRU inventory devices ([[bmc.fru]])
   SolConfig sol;               // Serial over LAN ([bmc.sol])
 };
@@ -74,6 +76,8 @@ class Bmc {
   // Sensors and the Sensor/Event NetFn (IPMI v2.0 §29-30, §35).
   SensorService& sensors() { return sensors_; }
   FruService& fru() { return fru_; }
+  // The SDR repository and the device SDRs (IPMI v2.0 §33, §35.2-35.4).
+  SdrService& sdr() { return sdr_; }
   // Serial over LAN: SOL parameters, payload commands; the LAN channel's payload handler.
   SolService& sol() { return sol_; }
   // System info parameters 1..7 as block images (encoding, length, characters).
@@ -113,6 +117,7 @@ class Bmc {
   SelService sel_;
   SensorService sensors_;  // after sel_: its events go there
   FruService fru_;
+  SdrService sdr_;
   std::map<uint8_t, Bytes> systemInfo_;
   AppState app_;
   Watchdog watchdog_;  // after app_: it keeps a reference to app_.messageFlags

@@ -146,17 +146,17 @@ Result<void> SdrStore::load() {
     if (!*row) break;
     meta[m->columnText(0)] = m->columnInt(1);
   }
-  auto u32 = [&](const char* key) -> Result<uint32_t> {
+  auto u32 = [&](const char* key, uint32_t absent = 0) -> Result<uint32_t> {
     auto it = meta.find(key);
-    if (it == meta.end()) return uint32_t{0};
+    if (it == meta.end()) return absent;
     if (it->second < 0 || it->second > 0xFFFFFFFFll) {
       return makeError(Error::Kind::corrupt, fmt::format("stored {} {} out of range", key, it->second));
     }
     return static_cast<uint32_t>(it->second);
   };
-  auto addition = u32(kMetaLastAddition);
+  auto addition = u32(kMetaLastAddition, kNoTimestamp);
   if (!addition) return addition.error();
-  auto erase = u32(kMetaLastErase);
+  auto erase = u32(kMetaLastErase, kNoTimestamp);
   if (!erase) return erase.error();
   auto overflow = u32(kMetaOverflow);
   if (!overflow) return overflow.error();

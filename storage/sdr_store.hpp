@@ -48,6 +48,9 @@ class SdrStore {
   static constexpr uint16_t kMaxId = 0xFFFE;  // 0x0000 and 0xFFFF are "first" and "end of list"
   static constexpr uint16_t kUnitSize = 16;
   static constexpr uint16_t kDefaultUnits = 8192;  // 128 KiB: 1,000 full sensor records use 4,000
+  // Timestamp of an addition or erase that never happened (as for the SEL, §31.2; clients print
+  // "unspecified" rather than a time).
+  static constexpr uint32_t kNoTimestamp = 0xFFFFFFFF;
 
   // Opens (creating) `path` (":memory:" for tests) with room for `units` allocation units (at least
   // kMaxRecordSize / kUnitSize + 1, at most 0xFFFE), runs the migrations and builds the index.
@@ -120,8 +123,8 @@ class SdrStore {
   uint16_t usedUnits_ = 0;
   uint16_t generatedCount_ = 0;
   bool overflow_ = false;
-  uint32_t lastAddition_ = 0;
-  uint32_t lastErase_ = 0;
+  uint32_t lastAddition_ = kNoTimestamp;
+  uint32_t lastErase_ = kNoTimestamp;
   int64_t timeOffset_ = 0;
   // The last record get() returned: clients read a record in several chunks.
   std::optional<std::pair<uint16_t, SdrRecord>> cache_;

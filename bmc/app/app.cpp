@@ -45,11 +45,16 @@ Reply getDeviceId(Bmc& bmc) {
   const Identity& id = bmc.identity();
   Bytes out;
   Writer w(out);
-  w.u8(id.deviceId).u8(id.deviceRevision & 0x0F);
+  // Device revision bits 3:0; bit 7: the controller provides device SDRs (Get Device SDR, §35.3).
+  const uint8_t deviceSdrs = bmc.registry().contains(netfn::sensorEvent, 0x21) ? 0x80 : 0x00;
+  w.u8(id.deviceId).u8(static_cast<uint8_t>(deviceSdrs | (id.deviceRevision & 0x0F)));
   w.u8(id.firmwareMajor & 0x7F).u8(id.firmwareMinor);
   w.u8(0x02);  // IPMI version 2.0, BCD
-  // Additional device support: chassis device; bit 3 FRU inventory device when it has FRU devices.
-  w.u8(static_cast<uint8_t>(0x80 | (bmc.fru().hasDevices() ? 0x08 : 0x00)));
+  // Additional device support: the devices whose commands are registered (additionalDeviceSupport in
+  // bmc/storage/sdr.hpp), bit 3 FRU inventory device only when it has FRU devices. The SDR
+  // repository's MC locator record reports this same byte.
+  const uint8_t support = additionalDeviceSupport(bmc.registry()) & ~0x08;
+  w.u8(static_cast<uint8_t>(support | (bmc.fru().hasDevices() ? 0x08 : 0x00)));
   w.u8(static_cast<uint8_t>(id.manufacturerId)).u8(static_cast<uint8_t>(id.manufacturerId >> 8));
   w.u8(static_cast<uint8_t>((id.manufacturerId >> 16) & 0x0F));
   w.u16le(id.productId).bytes(id.auxFirmware);

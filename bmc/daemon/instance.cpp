@@ -162,6 +162,7 @@ Result<std::unique_ptr<Instance>> Instance::create(boost::asio::io_context& io, 
 
   c.bmc.allowInsecure = c.allowInsecure;
   c.bmc.sel.path = c.stateDir + "/sel.db";
+  c.bmc.sdr.path = c.stateDir + "/sdr.db";
   c.bmc.lanIdentity = lanIdentityFor(c);
   self->exec_ = std::make_unique<sim::ExecRunner>(c.name);
   self->host_ = std::make_unique<sim::HostPowerSim>(timers, power, self->lastPersistedPoh_, self->exec_.get());

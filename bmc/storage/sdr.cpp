@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "bmc/bmc.hpp"
 #include "common/log.hpp"
 
 namespace simbmc::bmc {
@@ -571,6 +572,34 @@ void SdrService::registerCommands(CommandRegistry& reg) {
                          [s](const RequestContext&, const GetSdrRequest& q) { return s->getDeviceSdr(q); });
   reg.add<NoData>(se, cmd::reserveDeviceSdrRepository, P::user,
                   [s](const RequestContext&, const NoData&) { return s->reserveDevice(); });
+}
+
+// ---- Wiring ---------------------------------------------------------------------------------------
+
+Result<void> startSdrRepository(Bmc& bmc, std::vector<Bytes> sensorRecords) {
+  // The capabilities are whatever Get Device ID says, asked the way a client asks, so the two can
+  // never disagree (Table 43-8 byte 9 and Table 20-2 byte 6 have the same layout).
+  RequestContext ctx;
+  ctx.channel = bmc.lan().channel;
+  ctx.privilege = Privilege::administrator;
+  ctx.sessionId = 1;
+  ctx.userId = 1;
+  auto id = bmc.registry().dispatch(ctx, net::IpmiRequest{netfn::app, 0, 0x01, {}});
+  McLocator mc;
+  mc.capabilities = (id && id->cc == Cc::ok && id->data.size() > 5) ? id->data[5] : 0;
+  mc.name = bmc.identity().systemName;
+
+  std::vector<Bytes> records;
+  records.push_back(mcLocatorRecord(mc));
+  for (const FruDevice& d : bmc.fru().devices()) {
+    FruLocator f;
+    f.deviceId = d.id;
+    f.name = d.name;
+    f.entityInstance = static_cast<uint8_t>(1 + d.id % 0x5F);  // system-relative instances 01h-5Fh
+    records.push_back(fruLocatorRecord(f));
+  }
+  for (Bytes& r : sensorRecords) records.push_back(std::move(r));
+  return bmc.sdr().start(std::move(records));
 }
 
 }  // namespace simbmc::bmc

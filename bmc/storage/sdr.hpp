@@ -73,6 +73,8 @@ struct SdrConfig {
   uint8_t maxReadCount = kDefaultMaxReadCount;
 };
 
+class Bmc;
+
 class SdrService {
  public:
   SdrService(const Clock& clock, SdrConfig config);
@@ -96,5 +98,11 @@ class SdrService {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Builds `bmc`'s generated records and starts its SdrService: the MC device locator (system name from
+// the identity, device capabilities = the additional device support byte that Get Device ID reports),
+// one FRU device locator per FRU device, then `sensorRecords`. Call after every service registered
+// its commands, so the capabilities are complete.
+Result<void> startSdrRepository(Bmc& bmc, std::vector<Bytes> sensorRecords);
 
 }  // namespace simbmc::bmc

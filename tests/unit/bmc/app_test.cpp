@@ -219,7 +219,9 @@ TEST_F(AppTest, GetDeviceIdHasTheFifteenDocumentedBytes) {
   const Resp r = call(kGetDeviceId, {}, Privilege::user);
   ASSERT_EQ(r.cc, Cc::ok);
   ASSERT_EQ(r.data.size(), 15u);
-  EXPECT_EQ(r.data, (Bytes{0x20, 0x03, 0x02, 0x45, 0x02, 0x80, 0xDE, 0xBC, 0x0A, 0x34, 0x12, 0x01, 0x02, 0x03, 0x04}));
+  // Revision 3 with bit 7 "provides device SDRs"; additional device support B7h: chassis, IPMB event
+  // generator and receiver, SEL, SDR repository, sensor device (no FRU devices configured here).
+  EXPECT_EQ(r.data, (Bytes{0x20, 0x83, 0x02, 0x45, 0x02, 0xB7, 0xDE, 0xBC, 0x0A, 0x34, 0x12, 0x01, 0x02, 0x03, 0x04}));
 }
 
 TEST_F(AppTest, GetDeviceIdMasksReservedBits) {
@@ -234,7 +236,7 @@ TEST_F(AppTest, GetDeviceIdMasksReservedBits) {
   auto r = other.registry().dispatch(ctx, net::IpmiRequest{kApp, 0, kGetDeviceId, {}});
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->data.size(), 15u);
-  EXPECT_EQ(r->data[1], 0x07);
+  EXPECT_EQ(r->data[1], 0x87) << "bit 7 comes from the device SDR commands, not the config";
   EXPECT_EQ(r->data[2], 0x7F);
   EXPECT_EQ(r->data[6], 0xFF);
   EXPECT_EQ(r->data[7], 0xFF);

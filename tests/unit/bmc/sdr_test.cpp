@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "bmc/bmc.hpp"
 #include "common/clock.hpp"
+#include "common/timer_queue.hpp"
 #include "unit/storage/test_files.hpp"
 
 namespace simbmc::bmc {
@@ -263,7 +265,7 @@ TEST(SdrRecordTest, AdditionalDeviceSupportFollowsTheRegistry) {
 TEST_F(SdrTest, RepositoryInfoReportsCountSpaceTimestampsAndOperations) {
   const uint32_t started = static_cast<uint32_t>(clock.unixSeconds());
   // Records of 22, 27 and 21 bytes: 2 + 2 + 2 units of 16 bytes; (8192 - 6) * 16 > FFFEh.
-  EXPECT_EQ(storage(kGetInfo), ok(cat({{0x51}, le16(3), le16(0xFFFE), le32(started), le32(0), {0x6F}})));
+  EXPECT_EQ(storage(kGetInfo), ok(cat({{0x51}, le16(3), le16(0xFFFE), le32(started), le32(0xFFFFFFFF), {0x6F}})));
   EXPECT_EQ(storage(kGetAllocationInfo), ok(cat({le16(8192), le16(16), le16(8186), le16(8186), {17}})));
 }
 
@@ -668,6 +670,78 @@ TEST_F(SdrTest, CorruptDatabaseFailsStartWithAClearMessage) {
   ASSERT_FALSE(r.hasValue());
   EXPECT_EQ(r.error().kind, Error::Kind::corrupt);
   EXPECT_NE(r.error().message.find("move " + path + " aside"), std::string::npos) << r.error().message;
+}
+
+// ---- In a whole Bmc --------------------------------------------------------------------------------
+
+class IdleHost final : public HostControl {
+ public:
+  bool powerOn() const override { return true; }
+  Cc request(ChassisAction, RestartCause) override { return Cc::ok; }
+  RestartCause lastRestartCause() const override { return RestartCause::unknown; }
+  bool lastPowerOnViaIpmi() const override { return false; }
+  uint64_t powerOnSeconds() const override { return 0; }
+  void addListener(Listener) override {}
+};
+
+TEST(SdrInBmcTest, GeneratedRecordsDescribeThisController) {
+  FakeClock clock;
+  TimerQueue timers{clock};
+  IdleHost host;
+  BmcConfig c;
+  c.identity.systemName = "rack1-node07";
+  FruConfig fru0;
+  fru0.id = 0;
+  fru0.name = "Builtin FRU";
+  fru0.contents.board = FruBoardInfo{};
+  FruConfig fru2 = fru0;
+  fru2.id = 2;
+  fru2.name = "PSU 1";
+  c.fru = {fru2, fru0};
+  sensors::SensorConfig temp;
+  temp.number = 5;
+  temp.name = "CPU Temp";
+  temp.baseUnit = 1;
+  temp.rangeMin = 0;
+  temp.rangeMax = 127;
+  temp.source.kind = sensors::SourceConfig::Kind::staticValue;
+  temp.source.value = 40;
+  c.sensors = {temp};
+  Bmc bmc(c, clock, timers, host, nullptr);
+  auto started = bmc.start();
+  ASSERT_TRUE(started.hasValue()) << started.error().message;
+
+  net::RequestContext ctx;
+  ctx.privilege = Privilege::user;
+  ctx.sessionId = 7;
+  auto id = bmc.registry().dispatch(ctx, net::IpmiRequest{netfn::app, 0, 0x01, {}});
+  ASSERT_TRUE(id && id->cc == Cc::ok && id->data.size() == 15);
+  EXPECT_EQ(id->data[1] & 0x80, 0x80) << "Get Device ID: provides device SDRs";
+  EXPECT_EQ(id->data[5] & 0x02, 0x02) << "Get Device ID: SDR repository device";
+  EXPECT_EQ(id->data[5] & 0x08, 0x08) << "Get Device ID: FRU inventory device";
+
+  const auto& device = bmc.sdr().deviceSdrs();
+  ASSERT_EQ(device.size(), 4u) << "MC locator, two FRU locators, one sensor";
+  McLocator mc;
+  mc.capabilities = id->data[5];
+  mc.name = "rack1-node07";
+  EXPECT_EQ(device[0], withId(mcLocatorRecord(mc), 1)) << "capabilities are exactly Get Device ID byte 6";
+  FruLocator f0 = testFru(0, "Builtin FRU");
+  FruLocator f2 = testFru(2, "PSU 1");
+  f2.entityInstance = 3;
+  EXPECT_EQ(device[1], withId(fruLocatorRecord(f0), 2)) << "FRU devices in ID order";
+  EXPECT_EQ(device[2], withId(fruLocatorRecord(f2), 3));
+  ASSERT_GE(device[3].size(), 8u);
+  EXPECT_EQ(device[3][3], 0x01) << "a full sensor record";
+  EXPECT_EQ(device[3][7], 5) << "sensor number";
+  EXPECT_EQ(device[3][0], 4);
+  // The repository starts as the device SDRs.
+  EXPECT_EQ(bmc.sdr().store().count(), 4);
+  for (uint16_t i = 1; i <= 4; ++i) {
+    auto r = bmc.sdr().store().get(i);
+    ASSERT_TRUE(r && *r);
+    EXPECT_EQ(**r, device[i - 1u]);
+  }
 }
 
 }  // namespace

@@ -69,8 +69,8 @@ TEST(SdrStoreTest, EmptyRepository) {
   EXPECT_EQ(s->usedUnits(), 0);
   EXPECT_EQ(s->freeUnits(), SdrStore::kDefaultUnits);
   EXPECT_FALSE(s->overflow());
-  EXPECT_EQ(s->lastAddition(), 0u);
-  EXPECT_EQ(s->lastErase(), 0u);
+  EXPECT_EQ(s->lastAddition(), SdrStore::kNoTimestamp);
+  EXPECT_EQ(s->lastErase(), SdrStore::kNoTimestamp);
   EXPECT_EQ(s->nextFreeId(), 1);
   auto r = s->get(1);
   ASSERT_TRUE(r.hasValue());
@@ -89,7 +89,7 @@ TEST(SdrStoreTest, GeneratedRecordsGetIdsOneToNInOrder) {
   EXPECT_EQ(mustGet(*s, 3), withId(record(0x01, 43, 3), 3));
   EXPECT_EQ(s->generatedCount(), 3);
   EXPECT_EQ(s->lastAddition(), 1000u);
-  EXPECT_EQ(s->lastErase(), 0u) << "nothing was erased";
+  EXPECT_EQ(s->lastErase(), SdrStore::kNoTimestamp) << "nothing was erased";
   // 21, 25 and 48 bytes: 2 + 2 + 3 units of 16 bytes.
   EXPECT_EQ(s->usedUnits(), 7);
 }
@@ -172,7 +172,7 @@ TEST(SdrStoreTest, MalformedRecordsAreRefused) {
     EXPECT_EQ(id.error().kind, Error::Kind::invalidArgument);
   }
   EXPECT_EQ(s->count(), 0);
-  EXPECT_EQ(s->lastAddition(), 0u);
+  EXPECT_EQ(s->lastAddition(), SdrStore::kNoTimestamp);
   auto gen = s->setGenerated({record(0x12, 16), shortHeader}, 1);
   ASSERT_FALSE(gen.hasValue());
   EXPECT_EQ(gen.error().kind, Error::Kind::invalidArgument);
