@@ -152,6 +152,8 @@ Result<void> FruService::loadDevice(const FruConfig& c) {
                 c.id);
     }
   }
+  log::debug("fru id={} name=\"{}\" size={} source={}", c.id, c.name, d.image.size(),
+             c.imagePath.empty() ? "config" : c.imagePath);
   devices_.emplace(c.id, std::move(d));
   return {};
 }
