@@ -104,10 +104,14 @@ Result<void> SelStore::prepareStatements() {
     std::string_view sql;
   };
   const Item items[] = {
-      {selectById_, "SELECT seq, record_id, data, crc FROM sel WHERE record_id = ?1"},
-      {selectFirst_, "SELECT seq, record_id, data, crc FROM sel ORDER BY seq LIMIT 1"},
-      {selectLast_, "SELECT seq, record_id, data, crc FROM sel ORDER BY seq DESC LIMIT 1"},
-      {selectNext_, "SELECT record_id FROM sel WHERE seq > ?1 ORDER BY seq LIMIT 1"},
+      // A record and the ID of the one after it (NULL after the last): one statement per Get SEL Entry.
+      {selectById_, "SELECT s.seq, s.record_id, s.data, s.crc, "
+                    "(SELECT n.record_id FROM sel n WHERE n.seq > s.seq ORDER BY n.seq LIMIT 1) "
+                    "FROM sel s WHERE s.record_id = ?1"},
+      {selectFirst_, "SELECT s.seq, s.record_id, s.data, s.crc, "
+                     "(SELECT n.record_id FROM sel n WHERE n.seq > s.seq ORDER BY n.seq LIMIT 1) "
+                     "FROM sel s ORDER BY s.seq LIMIT 1"},
+      {selectLast_, "SELECT s.seq, s.record_id, s.data, s.crc, NULL FROM sel s ORDER BY s.seq DESC LIMIT 1"},
       {idInUse_, "SELECT 1 FROM sel WHERE record_id = ?1"},
       // seq defaults to max(seq) + 1: above every live row, which is all the order needs.
       {insert_, "INSERT INTO sel(record_id, data, crc) VALUES(?1, ?2, ?3)"},
@@ -248,27 +252,22 @@ Result<uint16_t> SelStore::add(SelRecordData record, uint32_t now) {
 
 Result<SelEntry> SelStore::get(uint16_t id) {
   Statement& select = id == kFirst ? selectFirst_ : (id == kLast ? selectLast_ : selectById_);
-  int64_t seq = 0;
-  SelEntry entry;
-  {
-    ResetOnExit guard(select);
-    if (&select == &selectById_) select.bind(1, int64_t{id});
-    auto row = select.step();
-    if (!row) return withContext(row.error(), fmt::format("get SEL entry {:#06x}", id));
-    if (!*row) return makeError(Error::Kind::notFound, fmt::format("SEL entry {:#06x} not present", id));
-    seq = select.columnInt(0);
-    const int64_t rid = select.columnInt(1);
-    const std::vector<uint8_t> data = select.columnBlob(2);
-    if (!rowIntact(rid, data, select.columnInt(3))) {
-      return makeError(Error::Kind::corrupt, fmt::format("SEL row seq={} record_id={} is damaged", seq, rid));
-    }
-    entry.id = static_cast<uint16_t>(rid);
-    std::copy(data.begin(), data.end(), entry.data.begin());
-  }
-  ResetOnExit guard(selectNext_);
-  auto row = selectNext_.bind(1, seq).step();
+  ResetOnExit guard(select);
+  if (&select == &selectById_) select.bind(1, int64_t{id});
+  auto row = select.step();
   if (!row) return withContext(row.error(), fmt::format("get SEL entry {:#06x}", id));
-  entry.nextId = *row ? static_cast<uint16_t>(selectNext_.columnInt(0)) : kLast;
+  if (!*row) return makeError(Error::Kind::notFound, fmt::format("SEL entry {:#06x} not present", id));
+  const int64_t seq = select.columnInt(0);
+  const int64_t rid = select.columnInt(1);
+  const std::vector<uint8_t> data = select.columnBlob(2);
+  const int64_t next = select.columnIsNull(4) ? kLast : select.columnInt(4);
+  if (!rowIntact(rid, data, select.columnInt(3)) || next < kMinId || next > kLast) {
+    return makeError(Error::Kind::corrupt, fmt::format("SEL row seq={} record_id={} is damaged", seq, rid));
+  }
+  SelEntry entry;
+  entry.id = static_cast<uint16_t>(rid);
+  std::copy(data.begin(), data.end(), entry.data.begin());
+  entry.nextId = static_cast<uint16_t>(next);
   return entry;
 }
 

@@ -121,7 +121,6 @@ class SelStore {
   Statement selectById_;
   Statement selectFirst_;
   Statement selectLast_;
-  Statement selectNext_;
   Statement idInUse_;
   Statement insert_;
   Statement deleteBySeq_;
