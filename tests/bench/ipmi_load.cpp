@@ -7,7 +7,10 @@
 //
 // Modes (one output line per (mode, auth, session count) configuration):
 //   cmd      open N sessions first (not timed), then Get Device ID (IPMI v2.0 §20.1) in a loop;
-//            reports commands/s and latency percentiles per command.
+//            reports commands/s and latency percentiles per command. --command picks another
+//            command: sel-get (Get SEL Entry, §31.5, each worker walking the next-record chain
+//            from the first record and starting over after the last) or sel-add (Add SEL Entry,
+//            §31.6, a system event record with a run-unique tag in event data 2/3).
 //   session  each worker opens and closes a session per iteration (IPMI v2.0 §13.15-13.22 for
 //            RMCP+, §22.13-22.19 for IPMI 1.5); reports session setups/s and the latency of one
 //            open+close cycle (plus the open alone).
@@ -60,6 +63,15 @@ constexpr unsigned kMaxReopensPerThread = 100;
 constexpr unsigned kMaxFailuresBeforeFirstSuccess = 10;
 
 enum class Mode { cmd, session };
+enum class Command { deviceId, selGet, selAdd };
+
+const char* commandName(Command c) {
+  switch (c) {
+    case Command::selGet: return "sel-get";
+    case Command::selAdd: return "sel-add";
+    default: return "device-id";
+  }
+}
 
 struct AuthConfig {
   bool v15 = false;    // IPMI 1.5 session, MD5 authentication
@@ -75,6 +87,7 @@ struct Options {
   std::string password;
   std::string privilege = "admin";
   std::string mode = "cmd";
+  std::string command = "device-id";
   std::vector<int> ciphers{3};
   bool v15 = false;
   std::vector<unsigned> sessions{1};
@@ -167,6 +180,7 @@ struct Target {
   std::string password;
   uint8_t privilege = IPMI_PRIVILEGE_LEVEL_ADMIN;
   AuthConfig auth;
+  Command command = Command::deviceId;
   unsigned sessionTimeoutMs = 5000;
   unsigned retransmitMs = 500;
   unsigned workaroundFlags15 = 0;
@@ -242,6 +256,60 @@ void noteError(WorkerResult& r, std::string msg) {
   if (r.firstError.empty()) r.firstError = std::move(msg);
 }
 
+// Where a cmd-mode worker is in its command's sequence.
+struct CommandState {
+  uint16_t nextRecord = 0x0000;  // sel-get: the record to read next (0000h = first)
+};
+
+// Tags of sel-add records, unique within the run.
+std::atomic<uint32_t> selAddTag{0};
+
+// Sends one request of the configured command; false (and `err`) on a libfreeipmi failure or a
+// completion code other than 00h.
+bool issueCommand(ipmi_ctx_t ctx, const Target& t, CommandState& st, fiid_obj_t deviceIdRs, std::string& err) {
+  if (t.command == Command::deviceId) {
+    if (ipmi_cmd_get_device_id(ctx, deviceIdRs) >= 0) return true;
+    err = "get device id: " + ctxError(ctx);
+    return false;
+  }
+  std::array<uint8_t, 17> rq{};
+  unsigned rqLen = 0;
+  if (t.command == Command::selGet) {
+    // cmd, reservation ID 0000h (whole-record reads need none), record ID, offset 0, FFh = all.
+    rq = {0x43, 0x00, 0x00, static_cast<uint8_t>(st.nextRecord), static_cast<uint8_t>(st.nextRecord >> 8), 0x00,
+          0xFF};
+    rqLen = 7;
+  } else {
+    // cmd, then a system event record (Table 32-1): ID and timestamp filled by the BMC, software
+    // ID 41h, EvM rev 04h, temperature sensor F0h, threshold event, the tag in event data 2/3.
+    const uint32_t tag = selAddTag.fetch_add(1, std::memory_order_relaxed);
+    rq = {0x44, 0x00, 0x00, 0x02, 0, 0, 0, 0, 0x41, 0x00, 0x04, 0x01, 0xF0, 0x01, 0x57,
+          static_cast<uint8_t>(tag), static_cast<uint8_t>(tag >> 8)};
+    rqLen = 17;
+  }
+  std::array<uint8_t, 64> rs{};
+  const int n = ipmi_cmd_raw(ctx, 0, IPMI_NET_FN_STORAGE_RQ, rq.data(), rqLen, rs.data(), rs.size());
+  if (n < 0) {
+    err = fmt::format("{}: {}", commandName(t.command), ctxError(ctx));
+    return false;
+  }
+  if (n < 2 || rs[1] != 0x00) {
+    // sel-get past the last record (deleted meanwhile): start over; an empty SEL is an error.
+    if (t.command == Command::selGet && n >= 2 && rs[1] == 0xCB && st.nextRecord != 0) st.nextRecord = 0;
+    err = fmt::format("{}: completion code {:#04x}", commandName(t.command), n >= 2 ? rs[1] : 0);
+    return false;
+  }
+  if (t.command == Command::selGet) {
+    if (n < 4) {
+      err = "sel-get: short response";
+      return false;
+    }
+    const uint16_t next = static_cast<uint16_t>(rs[2] | (rs[3] << 8));
+    st.nextRecord = next == 0xFFFF ? 0x0000 : next;
+  }
+  return true;
+}
+
 // cmd mode worker: open (untimed), wait for everyone, loop Get Device ID, wait, close.
 void cmdWorker(const Target& t, StopControl& ctl, std::barrier<>& opened, std::barrier<>& ready,
                std::barrier<>& finished, WorkerResult& r) {
@@ -278,16 +346,17 @@ void cmdWorker(const Target& t, StopControl& ctl, std::barrier<>& opened, std::b
   }
   ready.arrive_and_wait();
 
+  CommandState state;
   while (r.opened && ctl.next(r.ops)) {
     const auto t0 = Clock::now();
-    const int rc = ipmi_cmd_get_device_id(ctx.get(), rs.get());
+    const bool done = issueCommand(ctx.get(), t, state, rs.get(), err);
     const auto t1 = Clock::now();
-    if (rc >= 0) {
+    if (done) {
       r.latency.add(elapsedUs(t0, t1));
       ++r.ops;
       continue;
     }
-    noteError(r, "get device id: " + ctxError(ctx.get()));
+    noteError(r, err);
     if (!isSessionLost(ctx.get())) continue;
     // The session is gone (lost packets past the timeout, or the BMC dropped it): reopen, bounded.
     ipmi_ctx_close(ctx.get());
@@ -378,6 +447,7 @@ double selfCpuS() {
 
 struct ConfigResult {
   Mode mode = Mode::cmd;
+  Command command = Command::deviceId;
   AuthConfig auth;
   unsigned sessions = 0;
   unsigned sessionsOpen = 0;  // cmd: sessions opened; session: workers with >= 1 cycle
@@ -396,6 +466,7 @@ struct ConfigResult {
 ConfigResult runConfig(const Target& t, Mode mode, unsigned sessions, const Options& o) {
   ConfigResult res;
   res.mode = mode;
+  res.command = t.command;
   res.auth = t.auth;
   res.sessions = sessions;
 
@@ -494,9 +565,9 @@ void printText(const ConfigResult& r) {
   const char* mode = r.mode == Mode::cmd ? "cmd" : "session";
   const char* unit = r.mode == Mode::cmd ? "cmd/s" : "setup/s";
   std::string line = fmt::format(
-      "mode={:<7} auth={:<8} sessions={:<3} open={:<3} ops={:<8} secs={:.2f} rate={:.1f} {} "
+      "mode={:<7} command={:<9} auth={:<8} sessions={:<3} open={:<3} ops={:<8} secs={:.2f} rate={:.1f} {} "
       "p50={}us p90={}us p99={}us max={}us errors={} reopens={} client_cpu={:.2f}s",
-      mode, r.auth.label(), r.sessions, r.sessionsOpen, r.ops, r.elapsedS, r.rate(), unit,
+      mode, r.mode == Mode::cmd ? commandName(r.command) : "-", r.auth.label(), r.sessions, r.sessionsOpen, r.ops, r.elapsedS, r.rate(), unit,
       r.latency.percentile(0.50), r.latency.percentile(0.90), r.latency.percentile(0.99), r.latency.max(),
       r.errors, r.reopens, r.clientCpuS);
   if (r.mode == Mode::session || r.openLatency.count() > 0) {
@@ -525,10 +596,11 @@ void printJson(const ConfigResult& r) {
         bmcCpuS(r), bmcCpuUsPerOp(r), r.bmcBefore.rssKb, r.bmcAfter.rssKb, r.bmcAfter.hwmKb);
   }
   const std::string line = fmt::format(
-      R"({{"mode":"{}","auth":"{}","v15":{},"cipher":{},"sessions":{},"sessions_open":{},"elapsed_s":{:.3f},)"
+      R"({{"mode":"{}","command":"{}","auth":"{}","v15":{},"cipher":{},"sessions":{},"sessions_open":{},)"
+      R"("elapsed_s":{:.3f},)"
       R"("ops":{},"rate_per_s":{:.1f},"errors":{},"reopens":{},"latency_us":{},"open_latency_us":{},)"
       R"("client_cpu_s":{:.3f},"bmc":{},"first_error":"{}"}})",
-      r.mode == Mode::cmd ? "cmd" : "session", r.auth.label(), r.auth.v15 ? "true" : "false",
+      r.mode == Mode::cmd ? "cmd" : "session", commandName(r.command), r.auth.label(), r.auth.v15 ? "true" : "false",
       r.auth.v15 ? -1 : static_cast<int>(r.auth.cipher), r.sessions, r.sessionsOpen, r.elapsedS, r.ops, r.rate(),
       r.errors, r.reopens, hist(r.latency), hist(r.openLatency), r.clientCpuS, bmc, jsonEscape(r.firstError));
   std::puts(line.c_str());
@@ -613,6 +685,9 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({"user", "operator", "admin"}));
   app.add_option("--mode", o.mode, "cmd: Get Device ID on open sessions; session: open+close per iteration")
       ->check(CLI::IsMember({"cmd", "session"}));
+  app.add_option("--command", o.command, "cmd mode: device-id (Get Device ID), sel-get (Get SEL Entry walk) or "
+                                         "sel-add (Add SEL Entry)")
+      ->check(CLI::IsMember({"device-id", "sel-get", "sel-add"}));
   app.add_option("--cipher", o.ciphers, "RMCP+ cipher suite id(s), comma separated, e.g. 3,17")
       ->delimiter(',')
       ->check(CLI::Range(0, 255));
@@ -651,6 +726,9 @@ int run(int argc, char** argv) {
   base.privilege = o.privilege == "user"       ? IPMI_PRIVILEGE_LEVEL_USER
                    : o.privilege == "operator" ? IPMI_PRIVILEGE_LEVEL_OPERATOR
                                                : IPMI_PRIVILEGE_LEVEL_ADMIN;
+  base.command = o.command == "sel-get"   ? Command::selGet
+                 : o.command == "sel-add" ? Command::selAdd
+                                          : Command::deviceId;
   base.sessionTimeoutMs = o.sessionTimeoutMs;
   base.retransmitMs = o.retransmitMs;
   base.flags = o.debugDump ? IPMI_FLAGS_DEBUG_DUMP : IPMI_FLAGS_DEFAULT;
