@@ -9,8 +9,9 @@
 //   cmd      open N sessions first (not timed), then Get Device ID (IPMI v2.0 §20.1) in a loop;
 //            reports commands/s and latency percentiles per command. --command picks another
 //            command: sel-get (Get SEL Entry, §31.5, each worker walking the next-record chain
-//            from the first record and starting over after the last) or sel-add (Add SEL Entry,
-//            §31.6, a system event record with a run-unique tag in event data 2/3).
+//            from the first record and starting over after the last), sel-add (Add SEL Entry,
+//            §31.6, a system event record with a run-unique tag in event data 2/3) or sdr-get (Get
+//            SDR, §33.12, whole-record reads walking the repository's next-record chain likewise).
 //   session  each worker opens and closes a session per iteration (IPMI v2.0 §13.15-13.22 for
 //            RMCP+, §22.13-22.19 for IPMI 1.5); reports session setups/s and the latency of one
 //            open+close cycle (plus the open alone).
@@ -63,12 +64,13 @@ constexpr unsigned kMaxReopensPerThread = 100;
 constexpr unsigned kMaxFailuresBeforeFirstSuccess = 10;
 
 enum class Mode { cmd, session };
-enum class Command { deviceId, selGet, selAdd };
+enum class Command { deviceId, selGet, selAdd, sdrGet };
 
 const char* commandName(Command c) {
   switch (c) {
     case Command::selGet: return "sel-get";
     case Command::selAdd: return "sel-add";
+    case Command::sdrGet: return "sdr-get";
     default: return "device-id";
   }
 }
@@ -258,7 +260,7 @@ void noteError(WorkerResult& r, std::string msg) {
 
 // Where a cmd-mode worker is in its command's sequence.
 struct CommandState {
-  uint16_t nextRecord = 0x0000;  // sel-get: the record to read next (0000h = first)
+  uint16_t nextRecord = 0x0000;  // sel-get, sdr-get: the record to read next (0000h = first)
 };
 
 // Tags of sel-add records, unique within the run.
@@ -274,9 +276,11 @@ bool issueCommand(ipmi_ctx_t ctx, const Target& t, CommandState& st, fiid_obj_t 
   }
   std::array<uint8_t, 17> rq{};
   unsigned rqLen = 0;
-  if (t.command == Command::selGet) {
+  const bool walk = t.command == Command::selGet || t.command == Command::sdrGet;
+  if (walk) {
     // cmd, reservation ID 0000h (whole-record reads need none), record ID, offset 0, FFh = all.
-    rq = {0x43, 0x00, 0x00, static_cast<uint8_t>(st.nextRecord), static_cast<uint8_t>(st.nextRecord >> 8), 0x00,
+    const uint8_t cmd = t.command == Command::selGet ? 0x43 : 0x23;
+    rq = {cmd, 0x00, 0x00, static_cast<uint8_t>(st.nextRecord), static_cast<uint8_t>(st.nextRecord >> 8), 0x00,
           0xFF};
     rqLen = 7;
   } else {
@@ -287,21 +291,21 @@ bool issueCommand(ipmi_ctx_t ctx, const Target& t, CommandState& st, fiid_obj_t 
           static_cast<uint8_t>(tag), static_cast<uint8_t>(tag >> 8)};
     rqLen = 17;
   }
-  std::array<uint8_t, 64> rs{};
+  std::array<uint8_t, 300> rs{};  // an SDR is up to 260 bytes
   const int n = ipmi_cmd_raw(ctx, 0, IPMI_NET_FN_STORAGE_RQ, rq.data(), rqLen, rs.data(), rs.size());
   if (n < 0) {
     err = fmt::format("{}: {}", commandName(t.command), ctxError(ctx));
     return false;
   }
   if (n < 2 || rs[1] != 0x00) {
-    // sel-get past the last record (deleted meanwhile): start over; an empty SEL is an error.
-    if (t.command == Command::selGet && n >= 2 && rs[1] == 0xCB && st.nextRecord != 0) st.nextRecord = 0;
+    // A walk past the last record (deleted meanwhile): start over; an empty log/repository is an error.
+    if (walk && n >= 2 && rs[1] == 0xCB && st.nextRecord != 0) st.nextRecord = 0;
     err = fmt::format("{}: completion code {:#04x}", commandName(t.command), n >= 2 ? rs[1] : 0);
     return false;
   }
-  if (t.command == Command::selGet) {
+  if (walk) {
     if (n < 4) {
-      err = "sel-get: short response";
+      err = fmt::format("{}: short response", commandName(t.command));
       return false;
     }
     const uint16_t next = static_cast<uint16_t>(rs[2] | (rs[3] << 8));
@@ -685,9 +689,9 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({"user", "operator", "admin"}));
   app.add_option("--mode", o.mode, "cmd: Get Device ID on open sessions; session: open+close per iteration")
       ->check(CLI::IsMember({"cmd", "session"}));
-  app.add_option("--command", o.command, "cmd mode: device-id (Get Device ID), sel-get (Get SEL Entry walk) or "
-                                         "sel-add (Add SEL Entry)")
-      ->check(CLI::IsMember({"device-id", "sel-get", "sel-add"}));
+  app.add_option("--command", o.command, "cmd mode: device-id (Get Device ID), sel-get (Get SEL Entry walk), "
+                                         "sel-add (Add SEL Entry) or sdr-get (Get SDR walk)")
+      ->check(CLI::IsMember({"device-id", "sel-get", "sel-add", "sdr-get"}));
   app.add_option("--cipher", o.ciphers, "RMCP+ cipher suite id(s), comma separated, e.g. 3,17")
       ->delimiter(',')
       ->check(CLI::Range(0, 255));
@@ -728,6 +732,7 @@ int run(int argc, char** argv) {
                                                : IPMI_PRIVILEGE_LEVEL_ADMIN;
   base.command = o.command == "sel-get"   ? Command::selGet
                  : o.command == "sel-add" ? Command::selAdd
+                 : o.command == "sdr-get" ? Command::sdrGet
                                           : Command::deviceId;
   base.sessionTimeoutMs = o.sessionTimeoutMs;
   base.retransmitMs = o.retransmitMs;
