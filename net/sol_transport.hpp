@@ -79,7 +79,10 @@ struct SolTiming {
   uint8_t retryCount = 7;
   Millis retryInterval{500};
   size_t maxCharsPerPacket = sol::kMaxCharacters;
-  size_t bufferLimit = 64 * 1024;  // host output waiting for the console; more is lost (overrun)
+  // Host output waiting for the console; more is lost (transmit overrun). A real UART delivers at
+  // most ~11.5 KB/s; pty, socket and command consoles have no baud rate, so the backlog is deep
+  // enough for a burst of seconds of SOL (which moves hundreds of KB/s on a LAN).
+  size_t bufferLimit = 1024 * 1024;
 };
 
 // The host's serial port as the transport sees it.
