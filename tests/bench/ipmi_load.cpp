@@ -11,7 +11,8 @@
 //            command: sel-get (Get SEL Entry, §31.5, each worker walking the next-record chain
 //            from the first record and starting over after the last), sel-add (Add SEL Entry,
 //            §31.6, a system event record with a run-unique tag in event data 2/3) or sdr-get (Get
-//            SDR, §33.12, whole-record reads walking the repository's next-record chain likewise).
+//            SDR, §33.12, whole-record reads walking the repository's next-record chain likewise) or
+//            sensor-reading (Get Sensor Reading, §35.14, cycling through sensors 1..--sensor-count).
 //   session  each worker opens and closes a session per iteration (IPMI v2.0 §13.15-13.22 for
 //            RMCP+, §22.13-22.19 for IPMI 1.5); reports session setups/s and the latency of one
 //            open+close cycle (plus the open alone).
@@ -64,13 +65,14 @@ constexpr unsigned kMaxReopensPerThread = 100;
 constexpr unsigned kMaxFailuresBeforeFirstSuccess = 10;
 
 enum class Mode { cmd, session };
-enum class Command { deviceId, selGet, selAdd, sdrGet };
+enum class Command { deviceId, selGet, selAdd, sdrGet, sensorReading };
 
 const char* commandName(Command c) {
   switch (c) {
     case Command::selGet: return "sel-get";
     case Command::selAdd: return "sel-add";
     case Command::sdrGet: return "sdr-get";
+    case Command::sensorReading: return "sensor-reading";
     default: return "device-id";
   }
 }
@@ -90,6 +92,7 @@ struct Options {
   std::string privilege = "admin";
   std::string mode = "cmd";
   std::string command = "device-id";
+  unsigned sensorCount = 1;
   std::vector<int> ciphers{3};
   bool v15 = false;
   std::vector<unsigned> sessions{1};
@@ -183,6 +186,7 @@ struct Target {
   uint8_t privilege = IPMI_PRIVILEGE_LEVEL_ADMIN;
   AuthConfig auth;
   Command command = Command::deviceId;
+  unsigned sensorCount = 1;  // sensor-reading: sensor numbers 1..sensorCount
   unsigned sessionTimeoutMs = 5000;
   unsigned retransmitMs = 500;
   unsigned workaroundFlags15 = 0;
@@ -261,6 +265,7 @@ void noteError(WorkerResult& r, std::string msg) {
 // Where a cmd-mode worker is in its command's sequence.
 struct CommandState {
   uint16_t nextRecord = 0x0000;  // sel-get, sdr-get: the record to read next (0000h = first)
+  unsigned nextSensor = 0;       // sensor-reading: index of the next sensor (number - 1)
 };
 
 // Tags of sel-add records, unique within the run.
@@ -273,6 +278,22 @@ bool issueCommand(ipmi_ctx_t ctx, const Target& t, CommandState& st, fiid_obj_t 
     if (ipmi_cmd_get_device_id(ctx, deviceIdRs) >= 0) return true;
     err = "get device id: " + ctxError(ctx);
     return false;
+  }
+  if (t.command == Command::sensorReading) {
+    // cmd, sensor number; the reply is at least reading and flags (threshold status or states follow).
+    const std::array<uint8_t, 2> rq{0x2D, static_cast<uint8_t>(1 + st.nextSensor)};
+    st.nextSensor = (st.nextSensor + 1) % std::max(1u, t.sensorCount);
+    std::array<uint8_t, 16> rs{};
+    const int n = ipmi_cmd_raw(ctx, 0, IPMI_NET_FN_SENSOR_EVENT_RQ, rq.data(), rq.size(), rs.data(), rs.size());
+    if (n < 0) {
+      err = "sensor-reading: " + ctxError(ctx);
+      return false;
+    }
+    if (n < 4 || rs[1] != 0x00) {
+      err = fmt::format("sensor-reading: sensor {} completion code {:#04x}", rq[1], n >= 2 ? rs[1] : 0);
+      return false;
+    }
+    return true;
   }
   std::array<uint8_t, 17> rq{};
   unsigned rqLen = 0;
@@ -690,8 +711,11 @@ int run(int argc, char** argv) {
   app.add_option("--mode", o.mode, "cmd: Get Device ID on open sessions; session: open+close per iteration")
       ->check(CLI::IsMember({"cmd", "session"}));
   app.add_option("--command", o.command, "cmd mode: device-id (Get Device ID), sel-get (Get SEL Entry walk), "
-                                         "sel-add (Add SEL Entry) or sdr-get (Get SDR walk)")
-      ->check(CLI::IsMember({"device-id", "sel-get", "sel-add", "sdr-get"}));
+                                         "sel-add (Add SEL Entry), sdr-get (Get SDR walk) or sensor-reading "
+                                         "(Get Sensor Reading of sensors 1..--sensor-count in turn)")
+      ->check(CLI::IsMember({"device-id", "sel-get", "sel-add", "sdr-get", "sensor-reading"}));
+  app.add_option("--sensor-count", o.sensorCount, "sensor-reading: how many sensors, numbered from 1")
+      ->check(CLI::Range(1u, 255u));
   app.add_option("--cipher", o.ciphers, "RMCP+ cipher suite id(s), comma separated, e.g. 3,17")
       ->delimiter(',')
       ->check(CLI::Range(0, 255));
@@ -733,7 +757,9 @@ int run(int argc, char** argv) {
   base.command = o.command == "sel-get"   ? Command::selGet
                  : o.command == "sel-add" ? Command::selAdd
                  : o.command == "sdr-get" ? Command::sdrGet
+                 : o.command == "sensor-reading" ? Command::sensorReading
                                           : Command::deviceId;
+  base.sensorCount = o.sensorCount;
   base.sessionTimeoutMs = o.sessionTimeoutMs;
   base.retransmitMs = o.retransmitMs;
   base.flags = o.debugDump ? IPMI_FLAGS_DEBUG_DUMP : IPMI_FLAGS_DEFAULT;
