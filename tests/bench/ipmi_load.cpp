@@ -93,6 +93,7 @@ struct Options {
   std::string mode = "cmd";
   std::string command = "device-id";
   unsigned sensorCount = 1;
+  unsigned sdrBytes = 0xFF;
   std::vector<int> ciphers{3};
   bool v15 = false;
   std::vector<unsigned> sessions{1};
@@ -187,6 +188,7 @@ struct Target {
   AuthConfig auth;
   Command command = Command::deviceId;
   unsigned sensorCount = 1;  // sensor-reading: sensor numbers 1..sensorCount
+  uint8_t sdrBytes = 0xFF;   // sdr-get: bytes per read at offset 0 (FFh = the whole record)
   unsigned sessionTimeoutMs = 5000;
   unsigned retransmitMs = 500;
   unsigned workaroundFlags15 = 0;
@@ -301,8 +303,9 @@ bool issueCommand(ipmi_ctx_t ctx, const Target& t, CommandState& st, fiid_obj_t 
   if (walk) {
     // cmd, reservation ID 0000h (whole-record reads need none), record ID, offset 0, FFh = all.
     const uint8_t cmd = t.command == Command::selGet ? 0x43 : 0x23;
+    const uint8_t count = t.command == Command::sdrGet ? t.sdrBytes : 0xFF;
     rq = {cmd, 0x00, 0x00, static_cast<uint8_t>(st.nextRecord), static_cast<uint8_t>(st.nextRecord >> 8), 0x00,
-          0xFF};
+          count};
     rqLen = 7;
   } else {
     // cmd, then a system event record (Table 32-1): ID and timestamp filled by the BMC, software
@@ -714,6 +717,9 @@ int run(int argc, char** argv) {
                                          "sel-add (Add SEL Entry), sdr-get (Get SDR walk) or sensor-reading "
                                          "(Get Sensor Reading of sensors 1..--sensor-count in turn)")
       ->check(CLI::IsMember({"device-id", "sel-get", "sel-add", "sdr-get", "sensor-reading"}));
+  app.add_option("--sdr-bytes", o.sdrBytes, "sdr-get: bytes per Get SDR at offset 0, 255 = the whole record (a BMC "
+                                           "that cannot return whole records answers CAh; 16 fits any)")
+      ->check(CLI::Range(5u, 255u));
   app.add_option("--sensor-count", o.sensorCount, "sensor-reading: how many sensors, numbered from 1")
       ->check(CLI::Range(1u, 255u));
   app.add_option("--cipher", o.ciphers, "RMCP+ cipher suite id(s), comma separated, e.g. 3,17")
@@ -760,6 +766,7 @@ int run(int argc, char** argv) {
                  : o.command == "sensor-reading" ? Command::sensorReading
                                           : Command::deviceId;
   base.sensorCount = o.sensorCount;
+  base.sdrBytes = static_cast<uint8_t>(o.sdrBytes);
   base.sessionTimeoutMs = o.sessionTimeoutMs;
   base.retransmitMs = o.retransmitMs;
   base.flags = o.debugDump ? IPMI_FLAGS_DEBUG_DUMP : IPMI_FLAGS_DEFAULT;

@@ -6,8 +6,9 @@ and presence sensors, static sources so every run reads the same values). Its re
 with `ipmitool sdr dump` and loaded into ipmi_sim (`main_sdr_add`, plus `sensor_add` for each sensor
 so Get Sensor Reading answers), so both BMCs serve the same records. For each BMC:
 
-  - Get SDR rate: simbmc_bench_load --command sdr-get (whole-record reads walking the next-record
-    chain) with 1 and 4 sessions, cipher suite 3;
+  - Get SDR rate: simbmc_bench_load --command sdr-get walking the next-record chain with 1 and 4
+    sessions, cipher suite 3, with whole-record reads (FFh, what FreeIPMI asks first) and 16-byte
+    reads at offset 0 (which any BMC can answer: ipmi_sim refuses whole reads of long records);
   - full walks: `ipmitool sdr list`, `ipmitool sdr elist all`, `ipmi-sensors --sdr-cache-recreate`
     (FreeIPMI reads every record into a fresh cache, then the readings) and `ipmi-sensors` with the
     cache in place (readings only);
@@ -145,10 +146,10 @@ def measure(a, bmc, workarounds, workdir):
     cp, _ = run(ipmitool + ["sdr", "info"], 60)
     m = re.search(r"Record Count\s*:\s*(\d+)", cp.stdout if cp else "")
     out["records"] = int(m.group(1)) if m else None
-    for n in a.sessions:
+    for nbytes, n in [(b, n) for b in (255, 16) for n in a.sessions]:
         argv = [str(a.bench), "--host", LOOPBACK, "--port", str(bmc.port), "--user", USER, "--cipher", "3",
-                "--mode", "cmd", "--command", "sdr-get", "--sessions", str(n), "--duration", str(a.duration),
-                "--json", "--bmc-pid", str(bmc.pid)]
+                "--mode", "cmd", "--command", "sdr-get", "--sdr-bytes", str(nbytes), "--sessions", str(n),
+                "--duration", str(a.duration), "--json", "--bmc-pid", str(bmc.pid)]
         if workarounds:
             argv += ["--workaround", ",".join(workarounds)]
         cp, _ = run(argv, 2 * a.duration + 60, env)
@@ -157,9 +158,10 @@ def measure(a, bmc, workarounds, workdir):
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            row["sdr_bytes"] = nbytes
             out["get"].append(row)
-            log(f"{bmc.name}: sdr-get x{n}: {row['rate_per_s']:.0f}/s p50={row['latency_us']['p50']}us "
-                f"p99={row['latency_us']['p99']}us errors={row['errors']}")
+            log(f"{bmc.name}: sdr-get {nbytes} bytes x{n}: {row['rate_per_s']:.0f}/s p50={row['latency_us']['p50']}us "
+                f"p99={row['latency_us']['p99']}us errors={row['errors']} {row.get('first_error') or ''}")
     cache = tempfile.mkdtemp(prefix="sdrbench-cache-", dir=workdir)
     freeipmi = [a.ipmi_sensors, "-D", "LAN_2_0", "-I", "3", "-h", f"{LOOPBACK}:{bmc.port}", "-u", USER, "-p", PASSWORD,
                 "--sdr-cache-directory", cache, "--quiet-cache"] + (["-W", ",".join(workarounds)] if workarounds else [])
@@ -191,11 +193,15 @@ def table(results):
         lines.append(f"| {label} | " + " | ".join(cells) + r + " |")
 
     row("SDR records", [r.get("records") for r in results], "{}", ratio=False)
+    def ok(r, i):
+        return i < len(r["get"]) and not r["get"][i]["errors"]
+
     for i, g in enumerate(results[0]["get"]):
-        vals = [r["get"][i]["rate_per_s"] if i < len(r["get"]) else None for r in results]
-        row(f"Get SDR/s, {g['sessions']} session(s)", vals, "{:.0f}")
-        vals = [r["get"][i]["latency_us"]["p50"] if i < len(r["get"]) else None for r in results]
-        row(f"Get SDR p50 us, {g['sessions']} session(s)", vals, "{}")
+        what = "whole records" if g["sdr_bytes"] == 255 else f"{g['sdr_bytes']}-byte reads"
+        vals = [r["get"][i]["rate_per_s"] if ok(r, i) else None for r in results]
+        row(f"Get SDR/s, {what}, {g['sessions']} session(s)", vals, "{:.0f}")
+        vals = [r["get"][i]["latency_us"]["p50"] if ok(r, i) else None for r in results]
+        row(f"Get SDR p50 us, {what}, {g['sessions']} session(s)", vals, "{}")
     for label in results[0]["walks"]:
         vals = [r["walks"][label]["seconds"] if r["walks"][label]["rc"] == 0 else None for r in results]
         row(f"{label} (s)", vals, "{:.2f}")
