@@ -112,6 +112,16 @@ size_t SimulatedConsole::write(std::span<const uint8_t> bytes) {
   return n;
 }
 
+void SimulatedConsole::sendBreak() {
+  if (state_ == State::login || state_ == State::password || state_ == State::shell) sysrq_ = true;
+}
+
+std::string SimulatedConsole::kernelStamp() const {
+  // Kernel-style timestamps: time since power on.
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(timers_.clock().now() - bootStart_).count();
+  return fmt::format("[{:5d}.{:06d}]", us / 1'000'000, us % 1'000'000);
+}
+
 void SimulatedConsole::onPowerEvent(PowerEvent event) {
   switch (event) {
     case PowerEvent::poweredOn:
@@ -136,9 +146,7 @@ void SimulatedConsole::onPowerEvent(PowerEvent event) {
       break;
     case PowerEvent::diagnosticInterrupt: {
       if (state_ == State::off) break;
-      // Kernel-style timestamps: time since power on.
-      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(timers_.clock().now() - bootStart_).count();
-      const auto stamp = fmt::format("[{:5d}.{:06d}]", us / 1'000'000, us % 1'000'000);
+      const std::string stamp = kernelStamp();
       emit(fmt::format("\r\n{} Uhhuh. NMI received for unknown reason 3d on CPU 0.\r\n"
                        "{} Dazed and confused, but trying to continue\r\n",
                        stamp, stamp));
@@ -154,6 +162,7 @@ void SimulatedConsole::startBoot() {
   user_.clear();
   lastWasCr_ = false;
   escape_ = 0;
+  sysrq_ = false;
   state_ = State::booting;
   bootStart_ = timers_.clock().now();
   bootStep(0);
@@ -208,6 +217,10 @@ void SimulatedConsole::processInput() {
 }
 
 void SimulatedConsole::handleByte(uint8_t c, std::string& out) {
+  if (sysrq_) {
+    sysrq_ = false;
+    return handleSysRq(c, out);
+  }
   if (escape_ == 1) {
     escape_ = c == '[' ? 2 : 0;
     return;
@@ -263,6 +276,21 @@ void SimulatedConsole::handleByte(uint8_t c, std::string& out) {
   if (line_.size() >= kLineLimit) return;
   line_.push_back(static_cast<char>(c));
   if (echo) out.push_back(static_cast<char>(c));
+}
+
+void SimulatedConsole::handleSysRq(uint8_t c, std::string& out) {
+  const std::string stamp = kernelStamp();
+  if (c == 'b') {
+    out += "\r\n" + stamp + " sysrq: Resetting\r\n";
+    afterShutdownLines(ChassisAction::hardReset);
+    return;
+  }
+  if (c == 'o') {
+    out += "\r\n" + stamp + " sysrq: Power Off\r\n";
+    afterShutdownLines(ChassisAction::powerDown);
+    return;
+  }
+  out += "\r\n" + stamp + " sysrq: HELP : reboot(b) poweroff(o)\r\n";
 }
 
 void SimulatedConsole::endLine(std::string& out) {
@@ -373,19 +401,20 @@ void SimulatedConsole::runCommand(const std::string& line, std::string& out) {
 }
 
 void SimulatedConsole::afterShutdownLines(ChassisAction action) {
+  const State before = state_ == State::shell ? State::shell : State::login;
   state_ = State::shuttingDown;
   // Later, from the TimerQueue: the request completes synchronously with zero delays and its power
   // events re-enter this console; the shutdown lines must be out first.
-  actionTimer_ = timers_.scheduleAfter(kShutdownDelay, [this, action] {
+  actionTimer_ = timers_.scheduleAfter(kShutdownDelay, [this, action, before] {
     actionTimer_ = 0;
     const Cc cc = host_.request(action, RestartCause::softReset);
     if (cc != Cc::ok) {
-      log::warn("simulated host: {} from the console refused cc=0x{:02x}",
-                action == ChassisAction::powerCycle ? "reboot" : "poweroff", toByte(cc));
+      const char* what = action == ChassisAction::powerDown ? "poweroff" : "reboot";
+      log::warn("simulated host: {} from the console refused cc=0x{:02x}", what, toByte(cc));
       if (state_ == State::shuttingDown) {
-        state_ = State::shell;
-        emit(fmt::format("{}: failed (the host is busy)\r\n{}",
-                         action == ChassisAction::powerCycle ? "reboot" : "poweroff", prompt()));
+        state_ = before;
+        if (before == State::login) user_.clear();
+        emit(fmt::format("{}: failed (the host is busy)\r\n{}", what, before == State::shell ? prompt() : loginPrompt()));
       }
     }
   });

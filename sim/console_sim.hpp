@@ -21,6 +21,10 @@
 // HostControl for a power cycle, cause "soft reset"), poweroff (prints "reboot: Power down" and asks
 // for a power down). Anything else: "-sh: <word>: command not found".
 //
+// A serial break followed by a character is a Linux magic SysRq request, as on a real serial console
+// (ipmitool's "~B" then the key): b = reset (through HostControl, hard reset), o = power off, any
+// other key prints the SysRq help. The character after a break is not otherwise processed.
+//
 // Input is processed from a TimerQueue callback (never inside write(), so a caller never sees its
 // own echo re-enter it); characters typed while the host boots are kept (up to 4 KiB) and handled
 // when the login prompt appears, like a tty's type-ahead. write() accepts nothing beyond that bound.
@@ -56,6 +60,7 @@ class SimulatedConsole final : public ConsoleBase {
   ~SimulatedConsole() override;
 
   size_t write(std::span<const uint8_t> bytes) override;
+  void sendBreak() override;
   std::string endpoint() const override { return "simulated"; }
 
   State state() const { return state_; }
@@ -75,6 +80,8 @@ class SimulatedConsole final : public ConsoleBase {
   void scheduleInput();
   void processInput();
   void handleByte(uint8_t c, std::string& out);
+  void handleSysRq(uint8_t c, std::string& out);
+  std::string kernelStamp() const;
   void endLine(std::string& out);
   void runCommand(const std::string& line, std::string& out);
   void afterShutdownLines(bmc::ChassisAction action);
@@ -93,6 +100,7 @@ class SimulatedConsole final : public ConsoleBase {
   std::string user_;
   bool lastWasCr_ = false;
   int escape_ = 0;  // 0 none, 1 after ESC, 2 inside a CSI sequence
+  bool sysrq_ = false;  // a break arrived: the next character is a SysRq key
   TimerQueue::Id bootTimer_ = 0;
   TimerQueue::Id inputTimer_ = 0;
   TimerQueue::Id actionTimer_ = 0;

@@ -133,9 +133,10 @@ TEST(ConsoleBaseTest, ListenerRemovedDuringDeliveryIsNotCalledAgain) {
 
 class SimulatedConsoleTest : public ::testing::Test {
  protected:
-  void make(bool on = false, SimulatedConsoleConfig config = {}) {
+  void make(bool on = false, SimulatedConsoleConfig config = {}, Millis resetTime = Millis(0)) {
     PowerConfig p;
     p.initiallyOn = on;
+    p.resetTime = resetTime;
     p.cycleOffTime = Millis(1000);
     p.softShutdownTime = Millis(2000);
     host_ = std::make_unique<HostPowerSim>(queue_, p, 0);
@@ -377,6 +378,33 @@ TEST_F(SimulatedConsoleTest, DiagnosticInterruptPrintsTheNmiMessage) {
   EXPECT_EQ(out_,
             "\r\n[    4.500000] Uhhuh. NMI received for unknown reason 3d on CPU 0.\r\n"
             "[    4.500000] Dazed and confused, but trying to continue\r\n");
+}
+
+TEST_F(SimulatedConsoleTest, BreakThenKeyIsMagicSysRq) {
+  make(false);
+  login();
+  console_->sendBreak();
+  EXPECT_EQ(type("h"), "\r\n[    3.000000] sysrq: HELP : reboot(b) poweroff(o)\r\n");
+  EXPECT_EQ(type("echo still here\r"), "echo still here\r\nstill here\r\nroot@simhost:~# ");
+  console_->sendBreak();
+  EXPECT_EQ(type("b"), "\r\n[    3.000000] sysrq: Resetting\r\n");
+  out_.clear();
+  advance(SimulatedConsole::kShutdownDelay);
+  EXPECT_EQ(host_->lastRestartCause(), RestartCause::softReset);
+  EXPECT_TRUE(out_.starts_with("\r\nsimBIOS")) << out_;
+  EXPECT_TRUE(host_->powerOn());
+}
+
+TEST_F(SimulatedConsoleTest, RefusedRebootReturnsToTheShell) {
+  make(false, {}, Millis(1000));
+  login();
+  type("reboot\r");
+  // A reset in progress makes the host refuse the cycle (0xC0).
+  ASSERT_EQ(host_->request(ChassisAction::hardReset, RestartCause::chassisControl), Cc::ok);
+  out_.clear();
+  advance(SimulatedConsole::kShutdownDelay);
+  EXPECT_EQ(out_, "reboot: failed (the host is busy)\r\nroot@simhost:~# ");
+  EXPECT_EQ(console_->state(), SimulatedConsole::State::shell);
 }
 
 TEST_F(SimulatedConsoleTest, HistoryRingWrapsAndKeepsTheTail) {
