@@ -243,6 +243,8 @@ std::optional<Bytes> LanChannel::handleV15(ByteView ipmi, const PeerAddress& pee
   s->lastActivity = clock_.now();
   auto reply = runRequest(*msg, s, false);
   if (!reply) return std::nullopt;
+  // The IPMI 1.5 message length is one byte: a larger reply becomes "cannot return that many bytes".
+  if (reply->size() > 0xFF) reply = msg->response(Cc::cannotReturnRequestedBytes, {});
   const crypto::AuthType15 replyType = unsignedAllowed ? crypto::AuthType15::none : s->authType;
   // The console named our first outbound sequence number in Activate Session (§22.17).
   const uint32_t outSeq = s->outboundSeq++;

@@ -1,6 +1,7 @@
 // simbmcd: the composition root. Parses the command line and the config, builds the instances and
 // runs the io_context until SIGINT/SIGTERM. Start-up errors print one clear message and exit 1.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 
 #include "bmc/daemon/config.hpp"
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", logLevel, "debug, info, warn, error or off");
   app.add_flag("--print-default-config", printDefault, "print the embedded default config and exit");
   CLI11_PARSE(app, argc, argv);
+  // A console peer or hook that went away must cost an EPIPE on its descriptor, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
 
   if (printDefault) {
     std::fputs(daemon::kDefaultConfig, stdout);
