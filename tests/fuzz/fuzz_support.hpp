@@ -22,6 +22,7 @@
 #include "common/timer_queue.hpp"
 #include "net/lan_channel.hpp"
 #include "net/wire.hpp"
+#include "sim/console_sim.hpp"
 #include "sim/host_power.hpp"
 #include "storage/secret_box.hpp"
 #include "storage/state_store.hpp"
@@ -70,12 +71,6 @@ inline constexpr uint8_t kAllAuthTypes15 = (1u << 0) | (1u << 1) | (1u << 2) | (
 inline const net::PeerAddress kPeer{{127, 0, 0, 1}, false, 49152};
 inline const net::PeerAddress kOtherPeer{{127, 0, 0, 2}, false, 49153};
 
-// Lab mode where BmcConfig has it: the config flag that lets weak suites and auth types stay enabled.
-template <typename Config>
-void enableLabMode(Config& c) {
-  if constexpr (requires { c.allowInsecure; }) c.allowInsecure = true;
-}
-
 inline bmc::BmcConfig fuzzConfig() {
   bmc::BmcConfig c;
   c.identity.systemGuid = kSystemGuid;
@@ -85,7 +80,7 @@ inline bmc::BmcConfig fuzzConfig() {
   c.lan.cipherSuites = kAllSuites;
   c.lan.authTypes15 = kAllAuthTypes15;
   c.lan.ipmi15Enabled = true;
-  enableLabMode(c);
+  c.allowInsecure = true;  // lab mode: weak suites and auth types stay enabled
   return c;
 }
 
@@ -97,7 +92,8 @@ inline void quietLogs() {
   (void)done;
 }
 
-// A BMC as simbmcd builds one (bmc/daemon/instance.cpp), minus sockets and files. With `withStore`
+// A BMC as simbmcd builds one (bmc/daemon/instance.cpp), minus sockets and files: the simulated host's
+// power and serial console (for SOL) run on the TimerQueue in virtual time. With `withStore`
 // the state store is an in-memory database, so writes go through the real persistence code; without
 // it the Bmc is memory-only (as in unit tests), which runs about three times faster. The harnesses let
 // the input choose, so both configurations are fuzzed.
@@ -107,8 +103,10 @@ class FuzzBmc {
       : timers(clock),
         store(withStore ? openStore() : nullptr),
         host(timers, sim::PowerConfig{}, 0),
+        console(timers, host),
         bmc(fuzzConfig(), clock, timers, host, store.get()) {
     quietLogs();
+    bmc.setConsole(&console);
     FUZZ_CHECK(static_cast<bool>(bmc.start()), "Bmc::start");
     for (size_t i = 0; i < kRealUsers; ++i) {
       FUZZ_CHECK(static_cast<bool>(bmc.users().upsert(kUsers[i].name, kUsers[i].password, kUsers[i].privilege,
@@ -127,6 +125,7 @@ class FuzzBmc {
   TimerQueue timers;
   std::unique_ptr<storage::StateStore> store;
   sim::HostPowerSim host;
+  sim::SimulatedConsole console;  // created before the Bmc and outliving it, as in the daemon
   bmc::Bmc bmc;
 
  private:
@@ -139,33 +138,28 @@ class FuzzBmc {
   }
 };
 
-// Datagrams the channel handed to a payload handler (SOL) where ChannelCounters counts them: those
-// get neither a reply nor a drop.
-template <typename Counters>
-uint64_t payloadsReceived(const Counters& c) {
-  if constexpr (requires { c.payloadsReceived; }) {
-    return c.payloadsReceived;
-  } else {
-    return 0;
-  }
-}
-
 // A LanChannel over a FuzzBmc (which must outlive it), as the UDP server drives it.
 class FuzzLan {
  public:
   explicit FuzzLan(FuzzBmc& bmcEnv)
-      : env(bmcEnv), lan(env.bmc.lan(), env.bmc.users(), env.bmc.registry(), env.clock, kSystemGuid) {}
+      : env(bmcEnv), lan(env.bmc.lan(), env.bmc.users(), env.bmc.registry(), env.clock, kSystemGuid) {
+    lan.setPayloadHandler(&env.bmc.sol());
+    lan.setTransmit([this](const net::PeerAddress& to, ByteView packet) { onTransmit(to, packet); });
+  }
+  ~FuzzLan() { lan.setTransmit(nullptr); }
+  FuzzLan(const FuzzLan&) = delete;
+  FuzzLan& operator=(const FuzzLan&) = delete;
 
   // One datagram through the channel. Checks what holds for every datagram: at most one reply, and
-  // every datagram is either answered or counted as dropped (lan_channel.hpp: "Anything that fails
-  // ... is dropped and counted").
+  // every datagram is answered, counted as dropped (lan_channel.hpp: "Anything that fails ... is
+  // dropped and counted") or handed to the payload handler (SOL), exactly one of these.
   std::optional<Bytes> send(ByteView datagram, const net::PeerAddress& peer = kPeer) {
     const net::ChannelCounters before = lan.counters();
     std::optional<Bytes> reply = lan.handle(datagram, peer);
     const net::ChannelCounters& after = lan.counters();
     FUZZ_CHECK(after.received == before.received + 1, "received counts every datagram");
     FUZZ_CHECK((after.replied - before.replied) + (after.totalDropped() - before.totalDropped()) +
-                       (payloadsReceived(after) - payloadsReceived(before)) ==
+                       (after.payloadsReceived - before.payloadsReceived) ==
                    1,
                "a datagram is answered, counted as dropped or handed to a payload handler, exactly once");
     FUZZ_CHECK(reply.has_value() == (after.replied == before.replied + 1), "replied counts replies");
@@ -184,8 +178,21 @@ class FuzzLan {
 
   FuzzBmc& env;
   net::LanChannel lan;
+  uint64_t transmitted = 0;  // unsolicited packets (SOL data and acks)
 
  private:
+  // Unsolicited packets go to a session's console only (every session here is opened from kPeer),
+  // in RMCP+ framing, never as IPMI messages.
+  void onTransmit(const net::PeerAddress& to, ByteView packet) {
+    ++transmitted;
+    FUZZ_CHECK(to == kPeer, "unsolicited packets go to the session's peer");
+    FUZZ_CHECK(packet.size() >= 16 && packet[0] == 0x06 && packet[3] == 0x07 && packet[4] == 0x06,
+               "unsolicited packets are RMCP+");
+    FUZZ_CHECK((packet[5] & 0x3F) != 0x00, "unsolicited packets are not IPMI messages");
+    const size_t length = packet[14] | (packet[15] << 8);
+    FUZZ_CHECK(packet.size() >= 16 + length, "unsolicited packet payload length within the packet");
+  }
+
   // Replies are always well-framed RMCP: version 6, and for IPMI a session header whose length field
   // matches the bytes that follow (IPMI v2.0 §13.6, Tables 13-4 and 13-8).
   static void checkReplyShape(const Bytes& reply, ByteView request) {

@@ -179,6 +179,20 @@ def session_seeds():
                                   record(sel(5), 0, [12, 0, 0x04, 0x21]), record(sel(5), 0, [3, 3, 0x04, 0x00]))
     s["role_name_only"] = session_script(record(sel(5), 0, [11, 0, 0x14, 0x08, 0x04]),
                                          record(sel(2, 3), 0, req(APP, 0x3D, [0x00])))
+    # Serial over LAN: activate, type, let the simulated host boot, ACK, configuration, deactivate.
+    s["sol"] = session_script(
+        record(sel(2, 0), 0, req(APP, 0x48, [0x01, 0x01, 0x80, 0, 0, 0])),
+        record(sel(3, 0), 0, bytes([0x01, 0x01, 0x00, 0x00, 0x00]) + b"root\r"),
+        record(sel(3, 0), 0x83, bytes([0x01, 0x02, 0x00, 0x00, 0x00]) + b"simbmc\r"),
+        record(sel(3, 0), 0x41, bytes([0x01, 0x00, 0x01, 0x40, 0x00])),
+        record(sel(2, 0), 0, req(APP, 0x4A, [0x01])),
+        record(sel(2, 0), 0, req(APP, 0x4B, [0x01, 0x01])),
+        record(sel(2, 0), 0, req(APP, 0x55, [0x01, 0x01, 0x01])),
+        record(sel(2, 0), 0, req(TRANSPORT, 0x22, [0x01, 0x01, 0x00, 0x00])),
+        record(sel(2, 0), 0, req(TRANSPORT, 0x21, [0x01, 0x05, 0x0A])),
+        record(sel(2, 1), 0, req(APP, 0x48, [0x01, 0x01, 0x00, 0, 0, 0])),
+        record(sel(2, 0), 0x82, req(APP, 0x49, [0x01, 0x01, 0, 0, 0, 0])),
+        record(sel(3, 0), 0, bytes([0x01, 0x03, 0x00, 0x00, 0x00]) + b"x"), store=True)
     # mode 6 and 7: tampering and another peer.
     s["tamper"] = session_script(*[record(sel(6, w), 0, bytes([off, 0x01]) + req(APP, 0x01))
                                    for w in (0, 1, 2) for off in (3, 5, 8, 12, 17, 40)])
