@@ -242,6 +242,13 @@ class Repository(SdrClients, DaemonTestCase):
         self.assertEqual((fru[6], fru[7] & 0x80, fru[10], fru[11]), (0x04, 0x80, 0x10, 0x00),
                          "logical FRU device 4, FRU inventory device behind the MC")
 
+    def test_ipmi15_clients(self):
+        # Whole records must fit an IPMI 1.5 message (one length byte) as well.
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "elist", "all", iface="lan")))
+        self.assertEqual([c[0] for c in sdr_rows(r.out)], [SYSTEM_NAME] + FRU_NAMES + SENSOR_NAMES, r.describe())
+        r = self.no_errors(self.assertOk(self.fi("ipmi-sensors", "-vv", driver="LAN")))
+        self.assertEqual(len(re.findall(r"^Record ID: \d+$", r.out, re.M)), RECORD_COUNT, r.describe())
+
     def test_mc_locator_agrees_with_get_device_id(self):
         r = self.no_errors(self.assertOk(self.ipmi("mc", "info")))
         supported = set()
