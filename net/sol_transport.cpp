@@ -34,7 +34,8 @@ SolTransport::~SolTransport() { cancelTimers(); }
 void SolTransport::cancelTimers() {
   if (accumulateTimer_ != 0) timers_.cancel(accumulateTimer_);
   if (retryTimer_ != 0) timers_.cancel(retryTimer_);
-  accumulateTimer_ = retryTimer_ = 0;
+  if (inboundTimer_ != 0) timers_.cancel(inboundTimer_);
+  accumulateTimer_ = retryTimer_ = inboundTimer_ = 0;
 }
 
 uint8_t SolTransport::baseStatus() const {
@@ -178,6 +179,46 @@ void SolTransport::handleAck(const SolPacket& p) {
   if ((p.status & sol::kOpNack) != 0) holdUntil_ = now() + timing_.retryInterval;
 }
 
+// Hands console characters to the host in order: straight through while nothing is queued, the
+// rest into the inbound queue. Returns how many were accepted (taken or queued).
+size_t SolTransport::deliver(ByteView chars) {
+  if (!host_.write) return chars.size();  // no serial port: consumed and lost ("transfer unavailable")
+  size_t taken = 0;
+  if (inbound_.empty()) {
+    taken = std::min(host_.write(chars), chars.size());
+    stats_.charsToHost += taken;
+  }
+  const size_t room = timing_.inboundLimit > inbound_.size() ? timing_.inboundLimit - inbound_.size() : 0;
+  const size_t queued = std::min(room, chars.size() - taken);
+  inbound_.insert(inbound_.end(), chars.begin() + static_cast<std::ptrdiff_t>(taken),
+                  chars.begin() + static_cast<std::ptrdiff_t>(taken + queued));
+  if (!inbound_.empty() && inboundTimer_ == 0) {
+    inboundTimer_ = timers_.scheduleAfter(kInboundRetry, [this] {
+      inboundTimer_ = 0;
+      drainInbound();
+    });
+  }
+  return taken + queued;
+}
+
+void SolTransport::drainInbound() {
+  if (dead_ || !host_.write) return;
+  for (int i = 0; i < 64 && !inbound_.empty(); ++i) {
+    // The deque is not contiguous: hand over its first run at a time.
+    Bytes chunk(inbound_.begin(), inbound_.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(inbound_.size(), 4096)));
+    const size_t n = std::min(host_.write(chunk), chunk.size());
+    inbound_.erase(inbound_.begin(), inbound_.begin() + static_cast<std::ptrdiff_t>(n));
+    stats_.charsToHost += n;
+    if (n < chunk.size()) break;
+  }
+  if (!inbound_.empty()) {
+    inboundTimer_ = timers_.scheduleAfter(kInboundRetry, [this] {
+      inboundTimer_ = 0;
+      drainInbound();
+    });
+  }
+}
+
 bool SolTransport::onPacket(ByteView payload) {
   if (dead_) return false;
   auto p = SolPacket::parse(payload);
@@ -197,7 +238,7 @@ bool SolTransport::onPacket(ByteView payload) {
     } else {
       const uint8_t op = p->status;
       if ((op & sol::kOpFlushOutbound) != 0) pending_.clear();
-      // Flush inbound: characters to the host are handed over at once, nothing is held here.
+      if ((op & sol::kOpFlushInbound) != 0) inbound_.clear();
       const bool ring = (op & sol::kOpRingWor) != 0, cts = (op & sol::kOpCtsPause) != 0,
                  dcd = (op & sol::kOpDropDcdDsr) != 0;
       if (ring != ring_ || cts != ctsPaused_ || dcd != dcdDsrDropped_) {
@@ -206,12 +247,10 @@ bool SolTransport::onPacket(ByteView payload) {
         dcdDsrDropped_ = dcd;
         if (host_.lines) host_.lines(ring, cts, dcd);
       }
-      const ByteView chars = p->data.first(std::min(p->data.size(), sol::kMaxCharacters));
       // Without a serial port the characters are consumed and lost ("transfer unavailable" says
       // so); a count of 0 would only make the console resend them forever.
-      const size_t taken = host_.write ? std::min(host_.write(chars), chars.size()) : chars.size();
+      const size_t taken = deliver(p->data.first(std::min(p->data.size(), sol::kMaxCharacters)));
       if ((op & sol::kOpBreak) != 0 && host_.sendBreak) host_.sendBreak();
-      if (host_.write) stats_.charsToHost += taken;
       lastInSeq_ = p->seq;
       lastInAccepted_ = static_cast<uint8_t>(taken);
       answer = {p->seq, lastInAccepted_};

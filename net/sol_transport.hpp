@@ -15,9 +15,11 @@
 //     sent again at the head of the next packet, under a new sequence number.
 //   - console characters go to the host once: a packet repeating the sequence number of the last
 //     one (the console did not get our ACK) is ACKed again with the same accepted count and not
-//     delivered again. A host that takes fewer characters than sent gets a partial ACK (accepted
-//     count < characters, NACK bit clear: ipmitool only resends the remainder of an ACK); the
-//     console resends the rest.
+//     delivered again. What the host cannot take at once waits in an inbound queue (the BMC's
+//     inbound buffer, `inboundLimit`) and is fed to it every kInboundRetry, so a console is only
+//     partially ACKed when that queue is full. Clients disagree about partial ACKs (ipmitool
+//     resends the rest only after an ACK, pyghmi only after a NACK), so they are kept rare; when
+//     one happens it is an ACK with the accepted count (what ipmitool and ipmiconsole handle).
 //   - ACKs ride on a character packet when one is ready to go (keystroke echo in the same packet),
 //     otherwise they go out ACK-only at once. Nothing is sent while a console packet is being
 //     processed except that one answer, so the answer to a keystroke is always the next packet.
@@ -83,6 +85,7 @@ struct SolTiming {
   // most ~11.5 KB/s; pty, socket and command consoles have no baud rate, so the backlog is deep
   // enough for a burst of seconds of SOL (which moves hundreds of KB/s on a LAN).
   size_t bufferLimit = 1024 * 1024;
+  size_t inboundLimit = 64 * 1024;  // console characters the host has not taken yet
 };
 
 // The host's serial port as the transport sees it.
@@ -105,6 +108,7 @@ class SolTransport {
   };
 
   static constexpr Millis kStalledProbe{2000};
+  static constexpr Millis kInboundRetry{10};
 
   SolTransport(TimerQueue& timers, SolTiming timing, SolHost host, Send send);
   // Cancels its timers; sends nothing.
@@ -125,6 +129,7 @@ class SolTransport {
 
   const Stats& stats() const { return stats_; }
   size_t pendingCharacters() const { return pending_.size(); }
+  size_t inboundQueued() const { return inbound_.size(); }
   bool awaitingAck() const { return inflight_.has_value(); }
   bool ctsPaused() const { return ctsPaused_; }
 
@@ -146,6 +151,8 @@ class SolTransport {
   void armAccumulate(SteadyTime at);
   void cancelTimers();
   void handleAck(const SolPacket& p);
+  size_t deliver(ByteView chars);
+  void drainInbound();
   uint8_t baseStatus() const;
   SteadyTime now() const { return timers_.clock().now(); }
 
@@ -165,7 +172,8 @@ class SolTransport {
   bool ctsPaused_ = false, ring_ = false, dcdDsrDropped_ = false;
   bool inPacket_ = false;        // processing a console packet: its answer is the only send
   bool dead_ = false;
-  TimerQueue::Id accumulateTimer_ = 0, retryTimer_ = 0;
+  TimerQueue::Id accumulateTimer_ = 0, retryTimer_ = 0, inboundTimer_ = 0;
+  std::deque<uint8_t> inbound_;  // console characters waiting for room in the host's input
   SteadyTime accumulateAt_{};
 
   // The last console character packet, to recognise its retransmission.

@@ -273,16 +273,47 @@ TEST_F(SolTransportTest, TheFirstKeystrokeIsDelivered) {
   EXPECT_EQ(hostGot, "a");
 }
 
-TEST_F(SolTransportTest, AFullHostGetsAPartialAckNotANack) {
+TEST_F(SolTransportTest, WhatABusyHostCannotTakeWaitsInTheInboundQueueInOrder) {
   make();
   hostRoom = 2;
   t->onPacket(packet(1, 0, 0, 0, "abcde"));
   EXPECT_EQ(hostGot, "ab");
-  EXPECT_EQ(last().accepted, 2);
-  EXPECT_EQ(last().status & sol::kStNack, 0);
+  EXPECT_EQ(last().accepted, 5);  // queued counts as accepted: no partial ACK to disagree about
+  EXPECT_EQ(t->inboundQueued(), 3u);
+  hostRoom = 0;
+  t->onPacket(packet(2, 0, 0, 0, "fg"));  // behind the queue, not past it
+  EXPECT_EQ(hostGot, "ab");
+  advance(SolTransport::kInboundRetry);
+  EXPECT_EQ(hostGot, "ab");  // still no room
   hostRoom = SIZE_MAX;
-  t->onPacket(packet(2, 0, 0, 0, "cde"));  // what ipmitool does with a partial ACK
+  advance(SolTransport::kInboundRetry);
+  EXPECT_EQ(hostGot, "abcdefg");
+  EXPECT_EQ(t->inboundQueued(), 0u);
+  EXPECT_EQ(timers.size(), 0u);
+  EXPECT_EQ(t->stats().charsToHost, 7u);
+}
+
+TEST_F(SolTransportTest, AFullInboundQueueGivesAPartialAckNotANack) {
+  timing.inboundLimit = 3;
+  make();
+  hostRoom = 0;
+  t->onPacket(packet(1, 0, 0, 0, "abcde"));
+  EXPECT_EQ(last().accepted, 3);
+  EXPECT_EQ(last().status & sol::kStNack, 0);  // ipmitool resends the rest only after an ACK
+  hostRoom = SIZE_MAX;
+  advance(SolTransport::kInboundRetry);
+  t->onPacket(packet(2, 0, 0, 0, "de"));  // what ipmitool does with a partial ACK
   EXPECT_EQ(hostGot, "abcde");
+}
+
+TEST_F(SolTransportTest, FlushInboundDropsQueuedConsoleCharacters) {
+  make();
+  hostRoom = 0;
+  t->onPacket(packet(1, 0, 0, 0, "old"));
+  hostRoom = SIZE_MAX;
+  t->onPacket(packet(2, 0, 0, sol::kOpFlushInbound, "new"));
+  advance(SolTransport::kInboundRetry);
+  EXPECT_EQ(hostGot, "new");
 }
 
 TEST_F(SolTransportTest, TheEchoOfAKeystrokeRidesOnItsAck) {
