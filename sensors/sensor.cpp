@@ -224,6 +224,8 @@ Result<Sensor> Sensor::create(SensorConfig config, std::optional<std::pair<doubl
       s.supportedDeassert_ = s.readingMask_;
     }
   }
+  // The source settings live in the source object; a fleet of sensors need not keep a second copy.
+  s.config_.source = SourceConfig{};
   s.enables_.allEvents = cfg.events;
   s.enables_.scanning = true;
   s.enables_.assertion = s.supportedAssert_;

@@ -126,6 +126,7 @@ class Sensor {
   // derives factors, raw thresholds and masks. `sourceRange` is what the source can produce.
   static Result<Sensor> create(SensorConfig config, std::optional<std::pair<double, double>> sourceRange = {});
 
+  // The configuration it was created from, without `source` (the source object holds that).
   const SensorConfig& config() const { return config_; }
   uint8_t number() const { return config_.number; }
   const std::string& name() const { return config_.name; }

@@ -60,11 +60,12 @@ struct SourceConfig {
   std::vector<ScenarioStep> steps;
   Millis loop{0};
 
-  // hwmon: <root>/<hwmonN>/<input>_input where hwmonN is found by `chip` (its `name` file) or given
+  // hwmon: <root>/<hwmonN>/<input>_input (root empty: /sys/class/hwmon) where hwmonN is found by
+  // `chip` (its `name` file) or given
   // as `device` ("hwmon3"); `input` such as "temp1", "in0", "curr1", "power1", "fan2", or `label`
   // (matched against <input>_label). Scaled from sysfs units (milli-degrees, millivolts, milliamps,
   // microwatts) unless `scale` is given.
-  std::string root = "/sys/class/hwmon";
+  std::string root;
   std::string chip;
   std::string device;
   std::string input;

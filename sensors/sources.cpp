@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numbers>
-#include <random>
 #include <sstream>
 
 #include "sensors/i2c.hpp"
@@ -36,40 +35,47 @@ class StaticSource final : public SensorSource {
   bool unavailable_;
 };
 
+// splitmix64 (Steele, Lea, Flood 2014): 8 bytes of state per sensor, specified here rather than by
+// the standard library, so a seed gives the same walk everywhere.
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 class WaveformSource final : public SensorSource {
  public:
   explicit WaveformSource(const SourceConfig& c)
-      : c_(c), walk_((c.min + c.max) / 2), rng_(c.seed) {}
+      : shape_(c.shape), min_(c.min), max_(c.max), period_(static_cast<double>(std::max<int64_t>(1, c.period.count()))),
+        phase_(c.phase), duty_(c.duty), step_(c.step), walk_((c.min + c.max) / 2), rng_(c.seed) {}
   bool blocking() const override { return false; }
   Result<double> read(Millis elapsed) override {
-    const double lo = c_.min, hi = c_.max;
-    if (c_.shape == SourceConfig::Shape::randomWalk) {
-      // Raw engine output (specified by the standard), not a distribution (implementation-defined),
-      // so a seed gives the same walk on every platform.
-      const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
-      walk_ = std::clamp(walk_ + (2 * u - 1) * c_.step, lo, hi);
+    if (shape_ == SourceConfig::Shape::randomWalk) {
+      const double u = static_cast<double>(splitmix64(rng_) >> 11) * 0x1.0p-53;  // [0, 1)
+      walk_ = std::clamp(walk_ + (2 * u - 1) * step_, min_, max_);
       return walk_;
     }
-    const double period = static_cast<double>(std::max<int64_t>(1, c_.period.count()));
-    double frac = std::fmod(static_cast<double>(elapsed.count()) / period + c_.phase, 1.0);
+    double frac = std::fmod(static_cast<double>(elapsed.count()) / period_ + phase_, 1.0);
     if (frac < 0) frac += 1.0;
-    switch (c_.shape) {
+    switch (shape_) {
       case SourceConfig::Shape::sine:
-        return (lo + hi) / 2 + (hi - lo) / 2 * std::sin(2 * std::numbers::pi * frac);
+        return (min_ + max_) / 2 + (max_ - min_) / 2 * std::sin(2 * std::numbers::pi * frac);
       case SourceConfig::Shape::ramp:
-        return lo + (hi - lo) * frac;
+        return min_ + (max_ - min_) * frac;
       case SourceConfig::Shape::square:
-        return frac < c_.duty ? hi : lo;
+        return frac < duty_ ? max_ : min_;
       default:
-        return lo;
+        return min_;
     }
   }
-  std::optional<std::pair<double, double>> range() const override { return std::pair{c_.min, c_.max}; }
+  std::optional<std::pair<double, double>> range() const override { return std::pair{min_, max_}; }
 
  private:
-  SourceConfig c_;
+  SourceConfig::Shape shape_;
+  double min_, max_, period_, phase_, duty_, step_;
   double walk_;
-  std::mt19937_64 rng_;
+  uint64_t rng_;
 };
 
 class ScenarioSource final : public SensorSource {
@@ -161,7 +167,9 @@ bool safeName(const std::string& s) {
 
 class HwmonSource final : public SensorSource {
  public:
-  explicit HwmonSource(const SourceConfig& c) : c_(c) {}
+  explicit HwmonSource(const SourceConfig& c) : c_(c) {
+    if (c_.root.empty()) c_.root = "/sys/class/hwmon";
+  }
   bool blocking() const override { return true; }
 
   Result<double> read(Millis) override {

@@ -459,6 +459,8 @@ Result<void> SensorService::load() {
     }
     if (!err) return err;
   }
+  m.configs.clear();  // the sensors and sources hold what they need
+  m.configs.shrink_to_fit();
   m.hub->setEventHandler([self = &m](const sensors::SensorEvent& e) { self->onEvent(e); });
   m.hub->start();
   if (m.hub->size() > 0) log::info("sensors started count={}", m.hub->size());
