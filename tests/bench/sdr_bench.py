@@ -9,6 +9,8 @@ so Get Sensor Reading answers), so both BMCs serve the same records. For each BM
   - Get SDR rate: simbmc_bench_load --command sdr-get walking the next-record chain with 1 and 4
     sessions, cipher suite 3, with whole-record reads (FFh, what FreeIPMI asks first) and 16-byte
     reads at offset 0 (which any BMC can answer: ipmi_sim refuses whole reads of long records);
+  - Get Sensor Reading rate: simbmc_bench_load --command sensor-reading over sensors 1..N in turn,
+    1 and 4 sessions, cipher suite 3;
   - full walks: `ipmitool sdr list`, `ipmitool sdr elist all`, `ipmi-sensors --sdr-cache-recreate`
     (FreeIPMI reads every record into a fresh cache, then the readings) and `ipmi-sensors` with the
     cache in place (readings only);
