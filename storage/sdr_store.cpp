@@ -78,7 +78,8 @@ Error withContext(const Error& e, std::string_view context) {
 
 Result<std::unique_ptr<SdrStore>> SdrStore::open(const std::string& path, uint16_t units) {
   if (units < unitsFor(kMaxRecordSize) || units > 0xFFFE) {
-    return makeError(Error::Kind::invalidArgument, fmt::format("SDR repository capacity {} units is out of range", units));
+    return makeError(Error::Kind::invalidArgument,
+                     fmt::format("SDR repository capacity {} units is out of range", units));
   }
   auto db = Database::open(path);
   if (!db) return db.error();
@@ -125,14 +126,17 @@ Result<void> SdrStore::load() {
     if (!*row) break;
     const int64_t id = rows->columnInt(0);
     const SdrRecord data = rows->columnBlob(1);
-    if (id < kFirstId || id > kMaxId) return makeError(Error::Kind::corrupt, fmt::format("record id {} out of range", id));
+    if (id < kFirstId || id > kMaxId) {
+      return makeError(Error::Kind::corrupt, fmt::format("record id {} out of range", id));
+    }
     if (!wellFormed(data)) {
       return makeError(Error::Kind::corrupt,
                        fmt::format("record 0x{:04x} is damaged ({} bytes, header says {})", id, data.size(),
                                    data.size() >= kHeaderSize ? kHeaderSize + data[4] : 0));
     }
     if ((data[0] | (data[1] << 8)) != id) {
-      return makeError(Error::Kind::corrupt, fmt::format("record 0x{:04x} carries id 0x{:02x}{:02x}", id, data[1], data[0]));
+      return makeError(Error::Kind::corrupt,
+                       fmt::format("record 0x{:04x} carries id 0x{:02x}{:02x}", id, data[1], data[0]));
     }
     index.push_back(Entry{static_cast<uint16_t>(id), static_cast<uint16_t>(data.size())});
   }
@@ -193,8 +197,8 @@ Result<bool> SdrStore::setGenerated(const std::vector<SdrRecord>& input, uint32_
   uint32_t units = 0;
   for (size_t i = 0; i < records.size(); ++i) {
     if (!wellFormed(records[i])) {
-      return makeError(Error::Kind::invalidArgument, fmt::format("generated SDR #{} is malformed ({} bytes)", i + 1,
-                                                                 records[i].size()));
+      return makeError(Error::Kind::invalidArgument,
+                       fmt::format("generated SDR #{} is malformed ({} bytes)", i + 1, records[i].size()));
     }
     setId(records[i], static_cast<uint16_t>(i + 1));
     units += unitsFor(records[i].size());
@@ -322,7 +326,8 @@ std::optional<uint16_t> SdrStore::nextFreeId() const {
   if (candidate <= kMaxId) return static_cast<uint16_t>(candidate);
   // IDs are exhausted at the top: the lowest gap above the generated range.
   uint32_t id = uint32_t{generatedCount_} + 1;
-  for (auto it = std::lower_bound(index_.begin(), index_.end(), Entry{static_cast<uint16_t>(std::min<uint32_t>(id, kMaxId)), 0});
+  for (auto it = std::lower_bound(index_.begin(), index_.end(),
+                                  Entry{static_cast<uint16_t>(std::min<uint32_t>(id, kMaxId)), 0});
        it != index_.end() && id <= kMaxId; ++it) {
     if (it->id > id) return static_cast<uint16_t>(id);
     id = uint32_t{it->id} + 1;

@@ -36,7 +36,7 @@ constexpr uint8_t getDeviceSdr = 0x21;
 constexpr uint8_t reserveDeviceSdrRepository = 0x22;
 }  // namespace cmd
 
-// §33.7 Add SDR / §33.8 Partial Add SDR: the record's length does not match its header.
+// §33.13 Add SDR / §33.14 Partial Add SDR: the record's length does not match its header.
 constexpr Cc kLengthMismatch{0x80};
 
 constexpr uint8_t kSdrVersion = 0x51;  // §33.9: SDR version 1.5 format (IPMI v1.5 and v2.0)
@@ -57,10 +57,10 @@ constexpr uint8_t kOpPartialAdd = 0x04;
 constexpr uint8_t kOpReserve = 0x02;
 constexpr uint8_t kOpAllocationInfo = 0x01;
 
-// §33.8 Partial Add SDR, byte 6 bits 3:0.
+// §33.14 Partial Add SDR, byte 6 bits 3:0.
 constexpr uint8_t kPartialInProgress = 0x00;
 constexpr uint8_t kPartialLast = 0x01;
-// §33.12 Clear SDR Repository.
+// §33.16 Clear SDR Repository.
 constexpr uint8_t kClearInitiate = 0xAA;
 constexpr uint8_t kClearGetStatus = 0x00;
 constexpr uint8_t kEraseCompleted = 0x01;
@@ -98,7 +98,7 @@ struct GetSdrRequest {  // §33.12 Get SDR / §35.3 Get Device SDR
   }
 };
 
-struct AddSdrRequest {  // §33.7: the whole record, header included
+struct AddSdrRequest {  // §33.13: the whole record, header included
   Bytes record;
   static std::optional<AddSdrRequest> decode(Reader& r) {
     AddSdrRequest q;
@@ -110,7 +110,7 @@ struct AddSdrRequest {  // §33.7: the whole record, header included
   }
 };
 
-struct PartialAddRequest {  // §33.8
+struct PartialAddRequest {  // §33.14
   uint16_t reservation, recordId;
   uint8_t offset, progress;
   Bytes data;
@@ -127,7 +127,7 @@ struct PartialAddRequest {  // §33.8
   }
 };
 
-struct DeleteSdrRequest {  // §33.10
+struct DeleteSdrRequest {  // §33.15
   uint16_t reservation, recordId;
   static std::optional<DeleteSdrRequest> decode(Reader& r) {
     DeleteSdrRequest q{};
@@ -137,7 +137,7 @@ struct DeleteSdrRequest {  // §33.10
   }
 };
 
-struct ClearSdrRequest {  // §33.11: reservation, 'C' 'L' 'R', 0xAA initiate / 0x00 get status
+struct ClearSdrRequest {  // §33.16: reservation, 'C' 'L' 'R', 0xAA initiate / 0x00 get status
   uint16_t reservation;
   uint8_t operation;
   static std::optional<ClearSdrRequest> decode(Reader& r) {
@@ -151,12 +151,12 @@ struct ClearSdrRequest {  // §33.11: reservation, 'C' 'L' 'R', 0xAA initiate / 
   }
 };
 
-struct TimeRequest {  // §33.14 Set SDR Repository Time
+struct TimeRequest {  // §33.18 Set SDR Repository Time
   uint32_t seconds;
   static std::optional<TimeRequest> decode(Reader& r) { return TimeRequest{r.u32le()}; }
 };
 
-struct RunInitAgentRequest {  // §33.17: 0 = get status, 1 = run
+struct RunInitAgentRequest {  // §33.21: 0 = get status, 1 = run
   uint8_t run;
   static std::optional<RunInitAgentRequest> decode(Reader& r) {
     const uint8_t b = r.u8();
@@ -183,10 +183,16 @@ unsigned sensorsIn(const Bytes& r) {
   if (r.size() < SdrStore::kHeaderSize) return 0;
   size_t shareAt = 0;
   switch (r[3]) {
-    case kRecordTypeFull: return (r.size() > 6 && (r[6] & 0x03) == 0) ? 1 : 0;
-    case kRecordTypeCompact: shareAt = 23; break;
-    case kRecordTypeEventOnly: shareAt = 12; break;
-    default: return 0;
+    case kRecordTypeFull:
+      return (r.size() > 6 && (r[6] & 0x03) == 0) ? 1 : 0;
+    case kRecordTypeCompact:
+      shareAt = 23;
+      break;
+    case kRecordTypeEventOnly:
+      shareAt = 12;
+      break;
+    default:
+      return 0;
   }
   if (r.size() <= shareAt || (r[6] & 0x03) != 0) return 0;  // only LUN 0 sensors are counted
   const unsigned share = r[shareAt] & 0x0F;
@@ -201,16 +207,16 @@ Bytes mcLocatorRecord(const McLocator& mc) {
   Bytes body;
   Writer w(body);
   w.u8(static_cast<uint8_t>(mc.slaveAddress & 0xFE));  // byte 6: [7:1] slave address
-  w.u8(mc.channel & 0x0F);                              // byte 7: [3:0] channel
+  w.u8(mc.channel & 0x0F);                             // byte 7: [3:0] channel
   // byte 8: [7] ACPI system / [6] ACPI device power state notification not required, [5] static
   // controller, [3] logs initialization agent errors = no, [2] log init agent errors accessing this
   // controller = no, [1:0] 00b: enable event message generation from the controller.
   w.u8(mc.staticController ? 0x20 : 0x00);
-  w.u8(mc.capabilities);                                // byte 9: device capabilities
-  w.zeros(3);                                           // bytes 10-12 reserved
-  w.u8(mc.entityId).u8(mc.entityInstance);              // bytes 13-14
-  w.u8(0x00);                                           // byte 15 OEM
-  idString(w, mc.name);                                 // bytes 16-32
+  w.u8(mc.capabilities);                    // byte 9: device capabilities
+  w.zeros(3);                               // bytes 10-12 reserved
+  w.u8(mc.entityId).u8(mc.entityInstance);  // bytes 13-14
+  w.u8(0x00);                               // byte 15 OEM
+  idString(w, mc.name);                     // bytes 16-32
   return finish(std::move(body), kRecordTypeMcLocator);
 }
 
@@ -254,8 +260,8 @@ struct SdrService::Impl {
   std::vector<Bytes> device;  // generated records with IDs 1..N
 
   uint16_t lastReservation = 0;
-  uint16_t reservation = 0;        // 0: none valid
-  uint16_t clearReservation = 0;   // the reservation that initiated the last clear (status polls)
+  uint16_t reservation = 0;       // 0: none valid
+  uint16_t clearReservation = 0;  // the reservation that initiated the last clear (status polls)
   uint16_t lastDeviceReservation = 0;
   uint16_t deviceReservation = 0;
   bool updateMode = false;
@@ -310,8 +316,8 @@ struct SdrService::Impl {
     // §33.9: free space in bytes; FFFEh means 64 KiB - 2 or more, FFFFh unspecified.
     w.u8(kSdrVersion).u16le(store->count()).u16le(static_cast<uint16_t>(std::min<uint32_t>(freeBytes, 0xFFFE)));
     w.u32le(store->lastAddition()).u32le(store->lastErase());
-    w.u8(static_cast<uint8_t>((store->overflow() ? kOpOverflow : 0) | kOpModalAndNonModal | kOpDelete |
-                              kOpPartialAdd | kOpReserve | kOpAllocationInfo));
+    w.u8(static_cast<uint8_t>((store->overflow() ? kOpOverflow : 0) | kOpModalAndNonModal | kOpDelete | kOpPartialAdd |
+                              kOpReserve | kOpAllocationInfo));
     return Reply::ok(std::move(out));
   }
 
@@ -535,11 +541,14 @@ void SdrService::registerCommands(CommandRegistry& reg) {
   Impl* s = impl_.get();
   const uint8_t st = netfn::storage;
   const uint8_t se = netfn::sensorEvent;
-  reg.add<NoData>(st, cmd::getSdrRepositoryInfo, P::user, [s](const RequestContext&, const NoData&) { return s->getInfo(); });
+  reg.add<NoData>(st, cmd::getSdrRepositoryInfo, P::user,
+                  [s](const RequestContext&, const NoData&) { return s->getInfo(); });
   reg.add<NoData>(st, cmd::getSdrRepositoryAllocationInfo, P::user,
                   [s](const RequestContext&, const NoData&) { return s->getAllocationInfo(); });
-  reg.add<NoData>(st, cmd::reserveSdrRepository, P::user, [s](const RequestContext&, const NoData&) { return s->reserve(); });
-  reg.add<GetSdrRequest>(st, cmd::getSdr, P::user, [s](const RequestContext&, const GetSdrRequest& q) { return s->getSdr(q); });
+  reg.add<NoData>(st, cmd::reserveSdrRepository, P::user,
+                  [s](const RequestContext&, const NoData&) { return s->reserve(); });
+  reg.add<GetSdrRequest>(st, cmd::getSdr, P::user,
+                         [s](const RequestContext&, const GetSdrRequest& q) { return s->getSdr(q); });
   reg.add<AddSdrRequest>(st, cmd::addSdr, P::operator_,
                          [s](const RequestContext&, const AddSdrRequest& q) { return s->addSdr(q); });
   reg.add<PartialAddRequest>(st, cmd::partialAddSdr, P::operator_,
@@ -548,10 +557,11 @@ void SdrService::registerCommands(CommandRegistry& reg) {
                             [s](const RequestContext&, const DeleteSdrRequest& q) { return s->deleteSdr(q); });
   reg.add<ClearSdrRequest>(st, cmd::clearSdrRepository, P::operator_,
                            [s](const RequestContext&, const ClearSdrRequest& q) { return s->clear(q); });
-  reg.add<NoData>(st, cmd::getSdrRepositoryTime, P::user, [s](const RequestContext&, const NoData&) { return s->getTime(); });
+  reg.add<NoData>(st, cmd::getSdrRepositoryTime, P::user,
+                  [s](const RequestContext&, const NoData&) { return s->getTime(); });
   reg.add<TimeRequest>(st, cmd::setSdrRepositoryTime, P::operator_,
                        [s](const RequestContext&, const TimeRequest& q) { return s->setTime(q); });
-  // §33.15/33.16: the repository accepts writes in and out of update mode (modal and non-modal), so
+  // §33.19/§33.20: the repository accepts writes in and out of update mode (modal and non-modal), so
   // the mode only needs to be tracked.
   reg.add<NoData>(st, cmd::enterSdrRepositoryUpdateMode, P::operator_, [s](const RequestContext&, const NoData&) {
     s->updateMode = true;
@@ -561,13 +571,15 @@ void SdrService::registerCommands(CommandRegistry& reg) {
     s->updateMode = false;
     return Reply::ok();
   });
-  // §33.17: sensors are initialized from their records when the daemon starts; running the agent
+  // §33.21: sensors are initialized from their records when the daemon starts; running the agent
   // again has nothing left to do, so it is always complete.
-  reg.add<RunInitAgentRequest>(st, cmd::runInitializationAgent, P::operator_,
-                               [](const RequestContext&, const RunInitAgentRequest&) { return Reply::ok(Bytes{0x01}); });
+  reg.add<RunInitAgentRequest>(
+      st, cmd::runInitializationAgent, P::operator_,
+      [](const RequestContext&, const RunInitAgentRequest&) { return Reply::ok(Bytes{0x01}); });
 
-  reg.add<DeviceSdrInfoRequest>(se, cmd::getDeviceSdrInfo, P::user,
-                                [s](const RequestContext&, const DeviceSdrInfoRequest& q) { return s->getDeviceSdrInfo(q); });
+  reg.add<DeviceSdrInfoRequest>(
+      se, cmd::getDeviceSdrInfo, P::user,
+      [s](const RequestContext&, const DeviceSdrInfoRequest& q) { return s->getDeviceSdrInfo(q); });
   reg.add<GetSdrRequest>(se, cmd::getDeviceSdr, P::user,
                          [s](const RequestContext&, const GetSdrRequest& q) { return s->getDeviceSdr(q); });
   reg.add<NoData>(se, cmd::reserveDeviceSdrRepository, P::user,

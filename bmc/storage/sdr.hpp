@@ -33,11 +33,11 @@ namespace simbmc::bmc {
 struct McLocator {
   uint8_t slaveAddress = kBmcSlaveAddress;  // 8-bit form (bit 0 zero)
   uint8_t channel = 0;                      // 0 = primary IPMB
-  bool staticController = true;             // byte 9 bit 5 (ipmitool: "Static MC")
-  uint8_t capabilities = 0;                 // byte 10, device capabilities (same bits as Get Device ID byte 6)
+  bool staticController = true;             // byte 8 bit 5 (ipmitool: "Static MC")
+  uint8_t capabilities = 0;                 // byte 9, device capabilities (same bits as Get Device ID byte 6)
   uint8_t entityId = 0x06;                  // Table 43-13: system management module
   uint8_t entityInstance = 0x01;
-  std::string name;                         // device ID string, at most 16 bytes are used
+  std::string name;  // device ID string, at most 16 bytes are used
 };
 
 // IPMI v2.0 §43.7, Table 43-7: FRU Device Locator record (type 11h) for a logical FRU device behind
@@ -46,9 +46,9 @@ struct FruLocator {
   uint8_t deviceId = 0;
   uint8_t accessAddress = kBmcSlaveAddress;  // 8-bit form of the controller's slave address
   uint8_t channel = 0;
-  uint8_t deviceType = 0x10;                 // Table 43-12: FRU inventory device behind management controller
-  uint8_t deviceTypeModifier = 0x00;         // 00h: IPMI FRU inventory
-  uint8_t entityId = 0x07;                   // Table 43-13: system board
+  uint8_t deviceType = 0x10;          // Table 43-12: FRU inventory device behind management controller
+  uint8_t deviceTypeModifier = 0x00;  // 00h: IPMI FRU inventory
+  uint8_t entityId = 0x07;            // Table 43-13: system board
   uint8_t entityInstance = 0x01;
   std::string name;
 };
