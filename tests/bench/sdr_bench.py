@@ -37,6 +37,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from run_bench import LOOPBACK, Bmc, free_udp_ports, proc_sample  # noqa: E402
 
 PASSWORD = "sdr-bench-pw1"
@@ -141,7 +142,7 @@ def wait_ready(a, bmc, workarounds):
 
 
 def measure(a, bmc, workarounds, workdir):
-    out = {"name": bmc.name, "memory": {"start": proc_sample(bmc.pid)}, "get": [], "walks": {}}
+    out = {"name": bmc.name, "memory": {"start": proc_sample(bmc.pid)}, "get": [], "reading": [], "walks": {}}
     env = dict(os.environ, SIMBMC_BENCH_PASSWORD=PASSWORD)
     ipmitool = [a.ipmitool, "-I", "lanplus", "-C", "3", "-H", LOOPBACK, "-p", str(bmc.port), "-U", USER,
                 "-P", PASSWORD]
@@ -163,6 +164,22 @@ def measure(a, bmc, workarounds, workdir):
             row["sdr_bytes"] = nbytes
             out["get"].append(row)
             log(f"{bmc.name}: sdr-get {nbytes} bytes x{n}: {row['rate_per_s']:.0f}/s p50={row['latency_us']['p50']}us "
+                f"p99={row['latency_us']['p99']}us errors={row['errors']} {row.get('first_error') or ''}")
+    # Get Sensor Reading over sensors 1..N in turn (both BMCs have the same sensor numbers).
+    for n in a.sessions:
+        argv = [str(a.bench), "--host", LOOPBACK, "--port", str(bmc.port), "--user", USER, "--cipher", "3",
+                "--mode", "cmd", "--command", "sensor-reading", "--sensor-count", str(a.sensors), "--sessions", str(n),
+                "--duration", str(a.duration), "--json", "--bmc-pid", str(bmc.pid)]
+        if workarounds:
+            argv += ["--workaround", ",".join(workarounds)]
+        cp, _ = run(argv, 2 * a.duration + 60, env)
+        for line in (cp.stdout.splitlines() if cp else []):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            out["reading"].append(row)
+            log(f"{bmc.name}: sensor-reading x{n}: {row['rate_per_s']:.0f}/s p50={row['latency_us']['p50']}us "
                 f"p99={row['latency_us']['p99']}us errors={row['errors']} {row.get('first_error') or ''}")
     cache = tempfile.mkdtemp(prefix="sdrbench-cache-", dir=workdir)
     freeipmi = [a.ipmi_sensors, "-D", "LAN_2_0", "-I", "3", "-h", f"{LOOPBACK}:{bmc.port}", "-u", USER, "-p", PASSWORD,
@@ -204,6 +221,12 @@ def table(results):
         row(f"Get SDR/s, {what}, {g['sessions']} session(s)", vals, "{:.0f}")
         vals = [r["get"][i]["latency_us"]["p50"] if ok(r, i) else None for r in results]
         row(f"Get SDR p50 us, {what}, {g['sessions']} session(s)", vals, "{}")
+    for i, g in enumerate(results[0].get("reading", [])):
+        good = [r["reading"][i] if i < len(r.get("reading", [])) and not r["reading"][i]["errors"] else None
+                for r in results]
+        row(f"Get Sensor Reading/s, {g['sessions']} session(s)", [x["rate_per_s"] if x else None for x in good], "{:.0f}")
+        row(f"Get Sensor Reading p50 us, {g['sessions']} session(s)",
+            [x["latency_us"]["p50"] if x else None for x in good], "{}")
     for label in results[0]["walks"]:
         vals = [r["walks"][label]["seconds"] if r["walks"][label]["rc"] == 0 else None for r in results]
         row(f"{label} (s)", vals, "{:.2f}")
