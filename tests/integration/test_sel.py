@@ -263,6 +263,13 @@ class IpmitoolSel(SelTestCase):
         r = self.assertOk(self.tool("sel", "clear", iface="lan"))
         self.assertIn("Clearing SEL", r.out, r.describe())
 
+    def test_device_id_announces_the_sel_device(self):
+        r = self.assertOk(self.tool("mc", "info"))
+        support = r.out.split("Additional Device Support :", 1)[-1].split("Aux Firmware", 1)[0]
+        self.assertIn("SEL Device", support, r.describe())
+        r = self.assertOk(run(freeipmi_cmd("bmc-info", self.daemon.port), timeout=60, env=ENV))
+        self.assertEqual(fields(r.out).get("SEL Device"), "supported", r.describe())
+
     def test_user_privilege_reads_but_cannot_write(self):
         self.add_events([event_line(0xEA, 0, 0)])
         kw = dict(user=READER["name"], password=READER["password"], priv="USER")
