@@ -215,6 +215,24 @@ class DemoSensors(SensorClientMixin, DaemonTestCase):
         self.assertEqual(values.get("Enable_All_Event_Messages"), "Yes", body)
         self.assertEqual(values.get("Enable_Assertion_Event_Upper_Critical_Going_High"), "Yes", body)
 
+    def test_pyghmi_sensor_data(self):
+        # What OpenStack Ironic's IPMI sensor collection calls.
+        r, out = self.daemon.pyghmi("""
+            out["sensors"] = {s.name: [s.value, s.units, s.health, s.states, s.type] for s in cmd.get_sensor_data()}
+            out["health"] = cmd.get_health()
+        """)
+        self.assertIsNotNone(out, r.describe())
+        self.assertNotIn("error", out, r.describe())
+        sensors = out["sensors"]
+        self.assertEqual(sorted(sensors), sorted(DEMO_SENSORS), r.describe())
+        self.assertEqual(sensors["3.3V"][:3], [3.3, "V", 0], r.describe())
+        self.assertEqual(sensors["FAN3"][:3], [5200.0, "RPM", 0], r.describe())
+        self.assertEqual(sensors["CPU Temp"][1], "\u00b0C", r.describe())
+        self.assertEqual(sensors["PSU1 Power"][1], "W", r.describe())
+        self.assertEqual(sensors["PSU1 Status"][3], ["Present"], r.describe())
+        self.assertEqual(sensors["Intrusion"][2:4], [0, []], r.describe())
+        self.assertEqual(out["health"], {"badreadings": [], "health": 0}, r.describe())
+
     def test_raw_lengths_fields_and_unknown_sensors(self):
         def raw_cc(*data):
             r = self.ipmi("raw", "0x04", *data)
@@ -420,6 +438,32 @@ class ScenarioEvents(SensorClientMixin, DaemonTestCase):
         self.assertEqual(gone["Reading"], "N/A", r.describe())
         self.assertTrue(d.alive())
         self.assertIn('sensor unavailable number=81 name="Gone"', d.log())
+
+
+class PlatformEvents(SensorClientMixin, DaemonTestCase):
+    """Platform Event Message (Sensor/Event NetFn 02h) from ipmitool over RMCP+ and IPMI 1.5 lands in the
+    SEL with the requester as generator."""
+
+    config = {}  # no sensors: the SEL starts empty
+
+    def test_ipmitool_event_lands_in_the_sel(self):
+        r = self.assertOk(self.ipmi("event", "1"))
+        self.assertIn("Sending SAMPLE event: Temperature - Upper Critical - Going High", r.out, r.describe())
+        self.assertOk(self.ipmi("event", "2", iface="lan"))
+        self.assertOk(self.ipmi("event", "3"))
+        r = self.assertOk(self.ipmi("sel", "list"))
+        lines = sel_lines(r.out)
+        self.assertEqual(len(lines), 3, r.describe())
+        self.assertRegex(lines[0], r"Temperature #0x30 \| Upper Critical going high \| Asserted$")
+        self.assertRegex(lines[1], r"Voltage #0x60 \| Lower Critical going low\s+\| Asserted$")
+        self.assertRegex(lines[2], r"Memory #0x53 \| Correctable ECC \| Asserted$")
+        r = self.assertOk(self.ipmi("sel", "get", lines[0].split("|")[0].strip()))
+        # Table 32-1: software ID 40h (ID type bit set), channel 1 in byte 2 bits 7:4.
+        self.assertEqual(fields(r.out).get("Generator ID"), "1081", r.describe())
+        r = self.assertOk(self.fi("ipmi-sel"))
+        self.no_errors(r)
+        self.assertEqual([row["Type"] for row in table_rows(r.out)], ["Temperature", "Voltage", "Memory"],
+                         r.describe())
 
 
 class ConfigErrors(DaemonTestCase):
