@@ -362,15 +362,18 @@ Result<uint16_t> SdrStore::add(SdrRecord record, uint32_t now) {
     return makeError(Error::Kind::full, fits ? "no free SDR record IDs" : "SDR repository is full");
   }
   setId(record, *id);
+  // Clients (FreeIPMI's SDR cache) detect changes by the addition timestamp alone, in whole seconds:
+  // an addition within the same second as the previous one must still move it forward.
+  const uint32_t stamp = (lastAddition_ != kNoTimestamp && now <= lastAddition_) ? lastAddition_ + 1 : now;
   auto r = db_->transaction([&]() -> Result<void> {
     ResetOnExit reset(insertRecord_);
     if (auto e = insertRecord_.bind(1, int64_t{*id}).bind(2, int64_t{kUser}).bind(3, record).run(); !e) return e;
-    return putMeta(kMetaLastAddition, now);
+    return putMeta(kMetaLastAddition, stamp);
   });
   if (!r) return r.error();
   cache_.reset();
   insertIndex(*id, static_cast<uint16_t>(record.size()));
-  lastAddition_ = now;
+  lastAddition_ = stamp;
   return *id;
 }
 
