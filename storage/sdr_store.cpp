@@ -363,8 +363,8 @@ Result<uint16_t> SdrStore::add(SdrRecord record, uint32_t now) {
   }
   setId(record, *id);
   // Clients (FreeIPMI's SDR cache) detect changes by the addition timestamp alone, in whole seconds:
-  // an addition within the same second as the previous one must still move it forward.
-  const uint32_t stamp = (lastAddition_ != kNoTimestamp && now <= lastAddition_) ? lastAddition_ + 1 : now;
+  // an addition in the same second as the previous one must still change it.
+  const uint32_t stamp = now == lastAddition_ ? now + 1 : now;
   auto r = db_->transaction([&]() -> Result<void> {
     ResetOnExit reset(insertRecord_);
     if (auto e = insertRecord_.bind(1, int64_t{*id}).bind(2, int64_t{kUser}).bind(3, record).run(); !e) return e;
