@@ -230,11 +230,14 @@ bool SolTransport::onPacket(ByteView payload) {
   inPacket_ = true;
   handleAck(*p);
 
-  std::optional<std::pair<uint8_t, uint8_t>> answer;  // (ack seq, accepted)
+  struct Answer {
+    uint8_t seq, accepted;
+  };
+  std::optional<Answer> answer;
   if (p->seq != 0) {
     if (p->seq == lastInSeq_) {
       ++stats_.duplicates;  // our ACK was lost: ACK again, deliver nothing again
-      answer = {p->seq, lastInAccepted_};
+      answer = Answer{p->seq, lastInAccepted_};
     } else {
       const uint8_t op = p->status;
       if ((op & sol::kOpFlushOutbound) != 0) pending_.clear();
@@ -249,11 +252,14 @@ bool SolTransport::onPacket(ByteView payload) {
       }
       // Without a serial port the characters are consumed and lost ("transfer unavailable" says
       // so); a count of 0 would only make the console resend them forever.
-      const size_t taken = deliver(p->data.first(std::min(p->data.size(), sol::kMaxCharacters)));
+      // A packet of more than 255 characters (only pyghmi sends them: it reads the maximum inbound
+      // payload size as a character count) is taken whole and ACKed with the largest count the
+      // field holds; pyghmi ignores the count of an ACK, and its NACK handling breaks on a paste.
+      const size_t taken = deliver(p->data);
       if ((op & sol::kOpBreak) != 0 && host_.sendBreak) host_.sendBreak();
       lastInSeq_ = p->seq;
-      lastInAccepted_ = static_cast<uint8_t>(taken);
-      answer = {p->seq, lastInAccepted_};
+      lastInAccepted_ = static_cast<uint8_t>(std::min(taken, sol::kMaxCharacters));
+      answer = Answer{p->seq, lastInAccepted_};
     }
   }
   inPacket_ = false;
@@ -262,9 +268,9 @@ bool SolTransport::onPacket(ByteView payload) {
   if (answer) {
     const bool canCarry = !inflight_ && !ctsPaused_ && !pending_.empty() && now() >= holdUntil_;
     if (canCarry) {
-      sendCharacters(answer->first, answer->second);
+      sendCharacters(answer->seq, answer->accepted);
     } else {
-      sendAck(answer->first, answer->second, 0);
+      sendAck(answer->seq, answer->accepted, 0);
     }
   }
   if (inflight_ && stalled_) {

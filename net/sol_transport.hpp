@@ -20,6 +20,8 @@
 //     partially ACKed when that queue is full. Clients disagree about partial ACKs (ipmitool
 //     resends the rest only after an ACK, pyghmi only after a NACK), so they are kept rare; when
 //     one happens it is an ACK with the accepted count (what ipmitool and ipmiconsole handle).
+//     A packet with more than 255 characters (pyghmi's, see SolService) is taken whole; its ACK
+//     says 255, the most the count can say (pyghmi does not read the count of an ACK).
 //   - ACKs ride on a character packet when one is ready to go (keystroke echo in the same packet),
 //     otherwise they go out ACK-only at once. Nothing is sent while a console packet is being
 //     processed except that one answer, so the answer to a keystroke is always the next packet.

@@ -311,7 +311,7 @@ Reply SolService::activate(const RequestContext& ctx, uint8_t type, uint8_t inst
   // parameter 2 forces it, and "without encryption" is the nearest description (it has neither).
   if ((authentication_ & kForceAuthentication) != 0 && !session->integrity) return kCannotWithoutEncryption;
 
-  if (!ctx.payloads->openPayload(ctx.sessionId, kPayloadTypeSol, net::PayloadGrant{wantEncryption, kMaxPayload})) {
+  if (!ctx.payloads->openPayload(ctx.sessionId, kPayloadTypeSol, net::PayloadGrant{wantEncryption, kMaxAcceptedPayload})) {
     return Cc::unspecified;
   }
   Active a;

@@ -62,6 +62,9 @@ class SolService final : public net::PayloadHandler {
   static constexpr uint8_t kMaxInstances = 15;
   // Payload sizes in the Activate Payload reply: the 4-byte SOL header and up to 255 characters.
   static constexpr uint16_t kMaxPayload = net::sol::kHeaderSize + net::sol::kMaxCharacters;
+  // What the channel accepts: pyghmi (OpenStack Ironic, xCAT) reads the advertised size as a
+  // character count and sends one SOL header more; anything larger is dropped unread.
+  static constexpr uint16_t kMaxAcceptedPayload = kMaxPayload + net::sol::kHeaderSize;
   static constexpr uint16_t kDefaultPort = 623;
 
   // `console` is asked at each activation (the composition root may attach the console late).

@@ -293,6 +293,19 @@ TEST_F(SolTransportTest, WhatABusyHostCannotTakeWaitsInTheInboundQueueInOrder) {
   EXPECT_EQ(t->stats().charsToHost, 7u);
 }
 
+TEST_F(SolTransportTest, MoreThan255CharactersAreTakenWholeAndAckedAs255) {
+  make();
+  const std::string chars(259, 'p');  // pyghmi's packet after an Activate Payload that said 259
+  t->onPacket(packet(1, 0, 0, 0, chars));
+  EXPECT_EQ(hostGot, chars);
+  EXPECT_EQ(last().ackSeq, 1);
+  EXPECT_EQ(last().accepted, 255);
+  EXPECT_EQ(last().status, 0);
+  t->onPacket(packet(1, 0, 0, 0, chars));  // a retransmission gets the same answer, nothing more
+  EXPECT_EQ(last().accepted, 255);
+  EXPECT_EQ(hostGot, chars);
+}
+
 TEST_F(SolTransportTest, AFullInboundQueueGivesAPartialAckNotANack) {
   timing.inboundLimit = 3;
   make();
