@@ -268,11 +268,11 @@ void Instance::shutdown() {
   using net::Drop;
   log::info("stopped bmc={} received={} replied={} sessions_opened={} login_failures={} retry_hits={} "
             "dropped={} malformed={} not_allowed={} unknown_session={} auth_failed={} replay={} "
-            "decrypt_failed={} wrong_peer={}",
+            "decrypt_failed={} wrong_peer={} oversized={} payloads_in={} payloads_out={}",
             config_.name, c.received, c.replied, c.sessionsOpened, c.loginFailures, c.cacheHits, c.totalDropped(),
             d[size_t(Drop::malformed)], d[size_t(Drop::notAllowed)], d[size_t(Drop::unknownSession)],
             d[size_t(Drop::authFailed)], d[size_t(Drop::replay)], d[size_t(Drop::decryptFailed)],
-            d[size_t(Drop::wrongPeer)]);
+            d[size_t(Drop::wrongPeer)], d[size_t(Drop::oversized)], c.payloadsReceived, c.payloadsSent);
   if (udp_) udp_->close();
 }
 
