@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.dont_write_bytecode = True  # importing the integration harness leaves no __pycache__ behind
 sys.path.insert(0, str(HERE.parent / "integration"))
 
 from harness import HOST, RMCP_IPMI, RmcpClient, asf_ping, ipmi_request_msg, is_pong, parse_ipmi_response  # noqa
