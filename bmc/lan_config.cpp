@@ -64,7 +64,7 @@ Cc LanConfig::persist(const std::string& key, const Bytes& value) {
   if (store_ == nullptr) return Cc::ok;
   auto r = store_->put(key, value);
   if (r) return Cc::ok;
-  return r.error().kind == Error::Kind::full ? Cc::outOfSpace : Cc::unspecified;
+  return storeErrorCc(r.error());
 }
 
 Result<void> LanConfig::load() {

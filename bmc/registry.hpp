@@ -15,6 +15,7 @@
 
 #include "common/cc.hpp"
 #include "common/ipmi_types.hpp"
+#include "common/result.hpp"
 #include "net/dispatch.hpp"
 #include "net/wire.hpp"
 
@@ -39,6 +40,10 @@ class Reply {
   Cc cc_;
   Bytes data_;
 };
+
+// The completion code for a failed write to storage: 0xC4 when the disk or store is full,
+// 0xFF otherwise (SECURITY.md "Durability"). Services with a better code for a case check it first.
+inline Cc storeErrorCc(const Error& e) { return e.kind == Error::Kind::full ? Cc::outOfSpace : Cc::unspecified; }
 
 // Request types decode themselves from a Reader: read every field, return nullopt for an invalid
 // field value (0xCC). Running out of bytes or leaving bytes over is caught by the registry (0xC7).

@@ -86,7 +86,7 @@ void registerSystemInfo(Bmc& bmc) {
     img.resize(std::max<size_t>(2 + img[1], std::min<size_t>(img.size(), 2 + img[1])));
     if (b->store() != nullptr) {
       auto r = b->store()->put("sysinfo." + std::to_string(q.param), img);
-      if (!r) return r.error().kind == Error::Kind::full ? Cc::outOfSpace : Cc::unspecified;
+      if (!r) return storeErrorCc(r.error());
     }
     it->second = std::move(img);
     return Reply::ok();

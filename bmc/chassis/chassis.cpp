@@ -78,8 +78,6 @@ const std::string kKeyBootPrefix = "chassis.boot.";           // + parameter num
 
 std::string bootKey(uint8_t param) { return kKeyBootPrefix + std::to_string(param); }
 
-Cc storeErrorCc(const Error& e) { return e.kind == Error::Kind::full ? Cc::outOfSpace : Cc::unspecified; }
-
 // ---- Requests -------------------------------------------------------------------------------
 
 // §28.3 Chassis Control, Table 28-4: byte 1 [3:0] control, [7:4] reserved. Values above 5 are

@@ -38,8 +38,6 @@ constexpr uint8_t kRemoteConsoleSoftwareId = 0x81;  // software ID 40h as a gene
 std::string key(uint8_t number, const char* what) { return "sensor." + std::to_string(number) + "." + what; }
 const std::string kKeyReceiver = "sensor.event_receiver";
 
-Cc storeErrorCc(const Error& e) { return e.kind == Error::Kind::full ? Cc::outOfSpace : Cc::unspecified; }
-
 uint16_t le16(uint8_t lo, uint8_t hi) { return static_cast<uint16_t>(lo | (hi << 8)); }
 
 // ---- Requests -------------------------------------------------------------------------------

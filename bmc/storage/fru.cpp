@@ -38,8 +38,6 @@ Bytes u64le(uint64_t v) {
   return b;
 }
 
-Cc storeErrorCc(const Error& e) { return e.kind == Error::Kind::full ? Cc::outOfSpace : Cc::unspecified; }
-
 Result<Bytes> readImageFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return makeError(Error::Kind::io, "cannot read FRU image file " + path);

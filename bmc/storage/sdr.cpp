@@ -292,7 +292,7 @@ struct SdrService::Impl {
 
   Cc storageFailure(const Error& e, const char* what) {
     if (storageErrors.allow()) log::error("sdr: {} failed: {}", what, e.message);
-    return e.kind == Error::Kind::full ? Cc::outOfSpace : Cc::unspecified;
+    return storeErrorCc(e);
   }
 
   // The reply of Get SDR / Get Device SDR for one record: next record ID, then the requested bytes.

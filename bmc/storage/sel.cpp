@@ -69,7 +69,8 @@ bool timestampedType(uint8_t type) {
 }
 bool supportedType(uint8_t type) { return type == kSystemEventRecord || type >= kOemTimestampedFirst; }
 
-Cc storeErrorCc(const Error& e) {
+// The SEL also names a locked store (0xC0) and a vanished record (0xCB).
+Cc selErrorCc(const Error& e) {
   switch (e.kind) {
     case Error::Kind::full: return Cc::outOfSpace;
     case Error::Kind::busy: return Cc::nodeBusy;
@@ -211,7 +212,7 @@ struct SelService::Impl {
   }
 
   Cc fail(const Error& e, std::string_view what) {
-    const Cc cc = storeErrorCc(e);
+    const Cc cc = selErrorCc(e);
     if (e.kind != Error::Kind::notFound && errorLog.allow()) {
       log::warn("sel: {} failed: {}", what, e.message);
     }

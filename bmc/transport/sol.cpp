@@ -142,7 +142,7 @@ Cc SolService::persist(uint8_t param, const Bytes& value) {
   if (store_ == nullptr) return Cc::ok;
   auto r = store_->put("sol.param." + std::to_string(param), value);
   if (r) return Cc::ok;
-  return r.error().kind == Error::Kind::full ? Cc::outOfSpace : Cc::unspecified;
+  return storeErrorCc(r.error());
 }
 
 Result<void> SolService::load() {
