@@ -161,6 +161,27 @@ Bytes le32(uint32_t v) {
   return out;
 }
 
+// IVs for AES-CBC-128 come from the CSPRNG like every other random value here, but are drawn from a
+// small per-thread pool refilled by RAND_bytes: one DRBG call (with its locking and fork check) per
+// 32 packets instead of one per packet. CBC IVs must be unpredictable, not secret; the pool holds
+// nothing else.
+bool ivBytes(std::span<uint8_t> out) {
+  struct Pool {
+    std::array<uint8_t, 512> bytes{};
+    size_t used = 512;
+  };
+  thread_local Pool pool;
+  if (out.size() > pool.bytes.size()) return randomBytes(out);
+  if (pool.bytes.size() - pool.used < out.size()) {
+    if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) return false;
+    pool.used = 0;
+  }
+  std::copy_n(pool.bytes.begin() + static_cast<std::ptrdiff_t>(pool.used), out.size(), out.begin());
+  OPENSSL_cleanse(pool.bytes.data() + pool.used, out.size());  // an IV is handed out once
+  pool.used += out.size();
+  return true;
+}
+
 // IPMI v2.0 §22.15.2, Table 22-20. Only the suites simbmc implements; 4, 5, 9, 10, 13, 14 need xRC4.
 constexpr std::array<CipherSuite, 12> kSuites = {{
     {0, AuthAlg::none, IntegrityAlg::none, ConfAlg::none},
@@ -287,7 +308,7 @@ Bytes integrityCode(IntegrityAlg alg, ByteView k1, ByteView passwordKey, ByteVie
 
 Bytes aesCbc128Encrypt(ByteView k2, ByteView payload) {
   std::array<uint8_t, kAesBlockSize> iv;
-  if (!randomBytes(iv)) return {};
+  if (!ivBytes(iv)) return {};
   return aesCbc128EncryptWithIv(k2, iv, payload);
 }
 
@@ -420,6 +441,172 @@ bool randomBytes(std::span<uint8_t> out) {
 void wipe(Bytes& b) {
   if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
   b.clear();
+}
+
+// ---- SessionCipher ----------------------------------------------------------------------------
+
+struct SessionCipher::State {
+  IntegrityAlg integrity = IntegrityAlg::none;
+  bool aes = false;
+  MacCtxPtr mac;         // HMAC keyed with K1
+  MdCtxPtr md5Prefix;    // MD5-128: MD5 state after the 20-byte password key
+  MdCtxPtr md5Work;
+  Bytes passwordKey;     // MD5-128's trailing key copy
+  CipherCtxPtr enc, dec; // AES-128-CBC keyed with K2[0..15]
+
+  ~State() { wipe(passwordKey); }
+
+  // The full AuthCode into `code` (at least integrityCodeLength() bytes). Returns its length or 0.
+  size_t compute(ByteView data, std::span<uint8_t, EVP_MAX_MD_SIZE> code) {
+    const size_t length = integrityCodeLength(integrity);
+    if (integrity == IntegrityAlg::md5_128) {
+      unsigned int written = 0;
+      if (EVP_MD_CTX_copy_ex(md5Work.get(), md5Prefix.get()) != 1) return 0;
+      if (!data.empty() && EVP_DigestUpdate(md5Work.get(), data.data(), data.size()) != 1) return 0;
+      if (EVP_DigestUpdate(md5Work.get(), passwordKey.data(), passwordKey.size()) != 1) return 0;
+      if (EVP_DigestFinal_ex(md5Work.get(), code.data(), &written) != 1 || written != length) return 0;
+      return length;
+    }
+    if (!mac) return 0;
+    // A null key re-initialises with the key already set (EVP_MAC_init(3)).
+    if (EVP_MAC_init(mac.get(), nullptr, 0, nullptr) != 1) return 0;
+    if (!data.empty() && EVP_MAC_update(mac.get(), data.data(), data.size()) != 1) return 0;
+    size_t written = 0;
+    if (EVP_MAC_final(mac.get(), code.data(), &written, code.size()) != 1 || written < length) return 0;
+    return length;
+  }
+};
+
+SessionCipher::SessionCipher(std::unique_ptr<State> state) : state_(std::move(state)) {}
+SessionCipher::~SessionCipher() = default;
+
+std::unique_ptr<SessionCipher> SessionCipher::create(const CipherSuite& suite, ByteView k1, ByteView k2,
+                                                     ByteView passwordKey) {
+  auto st = std::make_unique<State>();
+  st->integrity = suite.integrity;
+  const Algorithms& algs = algorithms();
+  switch (suite.integrity) {
+    case IntegrityAlg::none: break;
+    case IntegrityAlg::md5_128: {
+      st->passwordKey = paddedKey(passwordKey, kPasswordKeySize);
+      if (st->passwordKey.empty() || algs.md5 == nullptr) return nullptr;
+      st->md5Prefix.reset(EVP_MD_CTX_new());
+      st->md5Work.reset(EVP_MD_CTX_new());
+      if (!st->md5Prefix || !st->md5Work) return nullptr;
+      if (EVP_DigestInit_ex(st->md5Prefix.get(), algs.md5, nullptr) != 1 ||
+          EVP_DigestUpdate(st->md5Prefix.get(), st->passwordKey.data(), st->passwordKey.size()) != 1) {
+        return nullptr;
+      }
+      break;
+    }
+    case IntegrityAlg::hmacSha1_96:
+    case IntegrityAlg::hmacMd5_128:
+    case IntegrityAlg::hmacSha256_128: {
+      const AuthAlg digest = suite.integrity == IntegrityAlg::hmacSha1_96  ? AuthAlg::hmacSha1
+                             : suite.integrity == IntegrityAlg::hmacMd5_128 ? AuthAlg::hmacMd5
+                                                                            : AuthAlg::hmacSha256;
+      const EVP_MAC_CTX* tmpl = algs.hmacTemplate[static_cast<uint8_t>(digest)];
+      if (k1.empty() || tmpl == nullptr) return nullptr;
+      st->mac.reset(EVP_MAC_CTX_dup(tmpl));
+      if (!st->mac || EVP_MAC_init(st->mac.get(), k1.data(), k1.size(), nullptr) != 1) return nullptr;
+      if (EVP_MAC_CTX_get_mac_size(st->mac.get()) < integrityCodeLength(suite.integrity)) return nullptr;
+      break;
+    }
+  }
+  if (suite.conf == ConfAlg::aesCbc128) {
+    if (k2.size() < kAesKeySize || algs.aes128cbc == nullptr) return nullptr;
+    st->aes = true;
+    st->enc.reset(EVP_CIPHER_CTX_new());
+    st->dec.reset(EVP_CIPHER_CTX_new());
+    if (!st->enc || !st->dec) return nullptr;
+    // Keyed once; each packet only sets its IV. The IPMI pad replaces PKCS#7 in both directions.
+    if (EVP_EncryptInit_ex(st->enc.get(), algs.aes128cbc, nullptr, k2.data(), nullptr) != 1 ||
+        EVP_CIPHER_CTX_set_padding(st->enc.get(), 0) != 1 ||
+        EVP_DecryptInit_ex(st->dec.get(), algs.aes128cbc, nullptr, k2.data(), nullptr) != 1 ||
+        EVP_CIPHER_CTX_set_padding(st->dec.get(), 0) != 1) {
+      return nullptr;
+    }
+  } else if (suite.conf != ConfAlg::none) {
+    return nullptr;
+  }
+  return std::unique_ptr<SessionCipher>(new SessionCipher(std::move(st)));
+}
+
+bool SessionCipher::appendCode(ByteView data, Bytes& out) {
+  std::array<uint8_t, EVP_MAX_MD_SIZE> code{};
+  const size_t length = state_->compute(data, code);  // before `out` grows: data may point into it
+  if (length == 0) return false;
+  out.insert(out.end(), code.begin(), code.begin() + static_cast<std::ptrdiff_t>(length));
+  return true;
+}
+
+bool SessionCipher::verifyCode(ByteView data, ByteView code) {
+  std::array<uint8_t, EVP_MAX_MD_SIZE> expect{};
+  const size_t length = state_->compute(data, expect);
+  return length != 0 && constantTimeEqual(ByteView(expect.data(), length), code);
+}
+
+bool SessionCipher::appendEncrypted(ByteView payload, Bytes& out) {
+  if (!state_->aes) return false;
+  const size_t padLength = (kAesBlockSize - (payload.size() + 1) % kAesBlockSize) % kAesBlockSize;
+  const size_t plainSize = payload.size() + padLength + 1;
+  if (kAesBlockSize + plainSize > kMaxPayloadLength) return false;
+  std::array<uint8_t, kAesBlockSize> iv{};
+  if (!ivBytes(iv)) return false;
+  EVP_CIPHER_CTX* ctx = state_->enc.get();
+  if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, iv.data()) != 1) return false;
+
+  const size_t start = out.size();
+  out.resize(start + kAesBlockSize + plainSize);
+  uint8_t* dst = out.data() + start;
+  std::copy(iv.begin(), iv.end(), dst);
+  dst += kAesBlockSize;
+  // Whole blocks straight from the payload, then the last block (payload tail, pad, pad length)
+  // built on the stack and wiped: the payload may carry secrets (Set User Password).
+  const size_t head = payload.size() - payload.size() % kAesBlockSize;
+  std::array<uint8_t, kAesBlockSize> last{};
+  const size_t tail = payload.size() - head;
+  std::copy(payload.begin() + static_cast<std::ptrdiff_t>(head), payload.end(), last.begin());
+  for (size_t i = 1; i <= padLength; ++i) last[tail + i - 1] = static_cast<uint8_t>(i);
+  last[kAesBlockSize - 1] = static_cast<uint8_t>(padLength);
+  int a = 0, b = 0;
+  const bool ok = (head == 0 || EVP_EncryptUpdate(ctx, dst, &a, payload.data(), static_cast<int>(head)) == 1) &&
+                  static_cast<size_t>(a) == head &&
+                  EVP_EncryptUpdate(ctx, dst + head, &b, last.data(), static_cast<int>(kAesBlockSize)) == 1 &&
+                  static_cast<size_t>(b) == kAesBlockSize;
+  OPENSSL_cleanse(last.data(), last.size());
+  if (!ok) {
+    OPENSSL_cleanse(out.data() + start, out.size() - start);
+    out.resize(start);
+    return false;
+  }
+  return true;
+}
+
+std::optional<Bytes> SessionCipher::decrypt(ByteView ivAndCiphertext) {
+  if (!state_->aes) return std::nullopt;
+  const size_t size = ivAndCiphertext.size();
+  if (size < 2 * kAesBlockSize || size % kAesBlockSize != 0 || size > kMaxPayloadLength) return std::nullopt;
+  EVP_CIPHER_CTX* ctx = state_->dec.get();
+  if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, ivAndCiphertext.data()) != 1) return std::nullopt;
+  const ByteView ciphertext = ivAndCiphertext.subspan(kAesBlockSize);
+  Bytes plain(ciphertext.size());
+  WipeGuard guard(plain);
+  int updated = 0;
+  if (EVP_DecryptUpdate(ctx, plain.data(), &updated, ciphertext.data(), static_cast<int>(ciphertext.size())) != 1 ||
+      static_cast<size_t>(updated) != plain.size()) {
+    return std::nullopt;
+  }
+  // The same pad rules as aesCbc128Decrypt().
+  const uint8_t padLength = plain.back();
+  if (padLength >= kAesBlockSize) return std::nullopt;
+  const size_t payloadSize = plain.size() - padLength - 1;
+  for (size_t i = 0; i < padLength; ++i) {
+    if (plain[payloadSize + i] != i + 1) return std::nullopt;
+  }
+  plain.resize(payloadSize);
+  guard.disarm();
+  return plain;
 }
 
 }  // namespace simbmc::net::crypto

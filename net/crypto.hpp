@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -66,8 +67,42 @@ Bytes aesCbc128Encrypt(ByteView k2, ByteView payload);
 // The same with a caller-chosen 16-byte IV, for known-answer tests and corpus replay only: a session must
 // use aesCbc128Encrypt(), whose IV comes from RAND_bytes. Empty if iv is not 16 bytes or k2 is short.
 Bytes aesCbc128EncryptWithIv(ByteView k2, ByteView iv, ByteView payload);
+// Size of aesCbc128Encrypt()'s result for a payload of `payloadSize` bytes: IV + padded blocks.
+constexpr size_t aesCbc128Size(size_t payloadSize) { return 16 + (payloadSize / 16 + 1) * 16; }
 // Inverse of the above: checks sizes (IV + non-empty multiple of 16) and the pad bytes; nullopt if bad.
 std::optional<Bytes> aesCbc128Decrypt(ByteView k2, ByteView ivAndCiphertext);
+
+// The per-session half of the above for an established RMCP+ session: the integrity algorithm keyed
+// with K1 (or MD5-128 with the password key) and AES-CBC-128 keyed with K2, each keyed once at
+// activation and reused for every packet, so a packet costs no key schedule, no algorithm lookup and
+// no allocation of OpenSSL contexts. Results are byte-identical to integrityCode() and
+// aesCbc128Encrypt()/aesCbc128Decrypt(). Not thread-safe: a session belongs to one io thread.
+class SessionCipher {
+ public:
+  // nullptr when the keys do not fit the suite (empty K1 with an HMAC integrity algorithm, K2
+  // shorter than 16 bytes with AES) or OpenSSL fails. Algorithms the suite does not use need no key.
+  static std::unique_ptr<SessionCipher> create(const CipherSuite& suite, ByteView k1, ByteView k2,
+                                               ByteView passwordKey);
+  ~SessionCipher();
+  SessionCipher(const SessionCipher&) = delete;
+  SessionCipher& operator=(const SessionCipher&) = delete;
+
+  // The session trailer AuthCode (integrityCodeLength() bytes) over `data`, appended to `out`.
+  // `data` may be a view into `out`. False (out unchanged) on failure or IntegrityAlg::none.
+  bool appendCode(ByteView data, Bytes& out);
+  // Constant-time check of `code` against the AuthCode over `data`.
+  bool verifyCode(ByteView data, ByteView code);
+  // IV(16, fresh from the CSPRNG) | AES-CBC-128(payload | pad | pad length) appended to `out`.
+  // False (out unchanged) on failure or ConfAlg::none.
+  bool appendEncrypted(ByteView payload, Bytes& out);
+  // The payload of IV | ciphertext after checking sizes and the pad, or nullopt.
+  std::optional<Bytes> decrypt(ByteView ivAndCiphertext);
+
+ private:
+  struct State;
+  explicit SessionCipher(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
 
 // IPMI v1.5 session auth codes (§6.12.x, v2.0 §22.17.1): auth type 1 = MD2, 2 = MD5,
 // 4 = straight password (the password itself). MD2/MD5 = H(password16 | sessionId LE | data |

@@ -404,8 +404,8 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
       return drop(Drop::malformed);
     }
     ByteView signedPart = ipmi.subspan(0, ipmi.size() - codeLength);
-    Bytes expect = crypto::integrityCode(s->suite.integrity, s->k1, s->userKey, signedPart);
-    if (expect.empty() || !crypto::constantTimeEqual(expect, trailer.subspan(trailer.size() - codeLength))) {
+    crypto::SessionCipher* cipher = s->sessionCipher();
+    if (cipher == nullptr || !cipher->verifyCode(signedPart, trailer.subspan(trailer.size() - codeLength))) {
       return drop(Drop::authFailed);
     }
   } else if (!trailer.empty()) {
@@ -414,7 +414,8 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
   if (seq == 0 || !s->window.acceptable(seq)) return drop(Drop::replay);
   Bytes plain;
   if (wantEnc) {
-    auto decrypted = crypto::aesCbc128Decrypt(s->k2, payload);
+    crypto::SessionCipher* cipher = s->sessionCipher();
+    auto decrypted = cipher != nullptr ? cipher->decrypt(payload) : std::nullopt;
     if (!decrypted) return drop(Drop::decryptFailed);
     plain = std::move(*decrypted);
     payload = plain;
@@ -439,6 +440,7 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
     log::info("session closed sid=0x{:08x} user={}", s->id, s->userName);
     sessions_.remove(s->id);
   }
+  if (out.empty()) return drop(Drop::decryptFailed);  // OpenSSL failed sealing the reply: send nothing
   return out;
 }
 
@@ -459,18 +461,25 @@ Bytes LanChannel::wrapV20(Session* s, uint8_t payloadType, ByteView payload, boo
   }
   const bool auth = s->suite.integrity != crypto::IntegrityAlg::none;
   const bool enc = encrypt && s->suite.conf != crypto::ConfAlg::none;
-  Bytes body = enc ? crypto::aesCbc128Encrypt(s->k2, payload) : Bytes(payload.begin(), payload.end());
+  crypto::SessionCipher* cipher = auth || enc ? s->sessionCipher() : nullptr;
+  if ((auth || enc) && cipher == nullptr) return {};
+  const size_t bodyLength = enc ? crypto::aesCbc128Size(payload.size()) : payload.size();
+  if (bodyLength > 0xFFFF) return {};
   if (++s->outboundSeq == 0) s->outboundSeq = 1;
   w.u8(kAuthTypeRmcpPlus).u8(static_cast<uint8_t>(payloadType | (enc ? 0x80 : 0) | (auth ? 0x40 : 0)));
-  w.u32le(s->remoteId).u32le(s->outboundSeq).u16le(static_cast<uint16_t>(body.size())).bytes(body);
+  w.u32le(s->remoteId).u32le(s->outboundSeq).u16le(static_cast<uint16_t>(bodyLength));
+  if (enc) {
+    if (!cipher->appendEncrypted(payload, out)) return {};
+  } else {
+    w.bytes(payload);
+  }
   if (auth) {
     // Integrity pad: the bytes from AuthType through Next Header are a multiple of 4 (§13.28.5).
     const size_t covered = out.size() - sessionStart + 2;
     const size_t pad = (4 - covered % 4) % 4;
     for (size_t i = 0; i < pad; ++i) w.u8(0xFF);
     w.u8(static_cast<uint8_t>(pad)).u8(0x07);
-    Bytes code = crypto::integrityCode(s->suite.integrity, s->k1, s->userKey, ByteView(out).subspan(sessionStart));
-    w.bytes(code);
+    if (!cipher->appendCode(ByteView(out).subspan(sessionStart), out)) return {};
   }
   return out;
 }
@@ -643,7 +652,10 @@ std::optional<Bytes> LanChannel::rakp3(ByteView payload, const PeerAddress& peer
   crypto::wipe(kg);
   s->k1 = crypto::deriveKey(s->suite.auth, s->sik, 1);
   s->k2 = crypto::deriveKey(s->suite.auth, s->sik, 2);
-  if (s->suite.auth != crypto::AuthAlg::none && (s->sik.empty() || s->k1.empty() || s->k2.empty())) {
+  const bool needsCipher = s->suite.integrity != crypto::IntegrityAlg::none || s->suite.conf != crypto::ConfAlg::none;
+  const bool cipherMissing = needsCipher && s->sessionCipher() == nullptr;
+  if (cipherMissing ||
+      (s->suite.auth != crypto::AuthAlg::none && (s->sik.empty() || s->k1.empty() || s->k2.empty()))) {
     Bytes packet = reply(kStatusNoResources, {});
     sessions_.remove(s->id);
     return packet;
@@ -739,6 +751,7 @@ bool LanChannel::sendPayload(uint32_t sessionId, uint8_t type, ByteView payload)
   const OpenPayload* p = s->findPayload(type);
   if (p == nullptr) return false;
   Bytes packet = wrapV20(s, type, payload, p->grant.encrypted);
+  if (packet.empty()) return false;
   ++counters_.payloadsSent;
   transmit_(s->peer, packet);
   return true;

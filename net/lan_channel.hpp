@@ -31,7 +31,7 @@ enum class Drop : uint8_t {
   unknownSession,
   authFailed,         // bad auth code / integrity / RAKP 3 HMAC
   replay,             // outside the sequence window or a duplicate
-  decryptFailed,
+  decryptFailed,      // a payload that does not decrypt (or, on an OpenSSL failure, a reply that cannot be sealed)
   wrongPeer,
   oversized,          // a payload above the size granted at activation (SOL: max inbound payload)
   count_

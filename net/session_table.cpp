@@ -37,6 +37,11 @@ void SequenceWindow::accept(uint32_t seq) {
   }
 }
 
+crypto::SessionCipher* Session::sessionCipher() {
+  if (!cipher) cipher = crypto::SessionCipher::create(suite, k1, k2, userKey);
+  return cipher.get();
+}
+
 Session::~Session() {
   crypto::wipe(sik);
   crypto::wipe(k1);

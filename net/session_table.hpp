@@ -91,6 +91,7 @@ struct Session {
   std::array<uint8_t, 16> consoleRandom{}, bmcRandom{};
   Bytes userKey;  // password zero-padded to 20 bytes
   Bytes sik, k1, k2;
+  std::unique_ptr<crypto::SessionCipher> cipher;  // keyed from suite/k1/k2/userKey on first use
   uint32_t outboundSeq = 0;
 
   // v1.5
@@ -104,6 +105,9 @@ struct Session {
   std::vector<OpenPayload> payloads;  // activated non-IPMI payloads (at most one per type)
 
   OpenPayload* findPayload(uint8_t type);
+  // The session's keyed integrity/AES contexts, created from suite, k1, k2 and userKey the first
+  // time; nullptr when they cannot be (missing keys, OpenSSL failure).
+  crypto::SessionCipher* sessionCipher();
 
   ~Session();  // wipes keys
 };

@@ -4,8 +4,10 @@
 
 #include <array>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/crypto.hpp"
 #include "net/md2.hpp"
@@ -535,6 +537,152 @@ TEST(CipherSuites, ImplementedSuitesMatchTable22_20) {
 
 TEST(CipherSuites, UnimplementedAreNullopt) {
   for (uint8_t id : {4, 5, 9, 10, 13, 14, 18, 19, 255}) EXPECT_FALSE(cipherSuite(id).has_value()) << int(id);
+}
+
+// ---- SessionCipher: the keyed-once per-session contexts agree with the one-shot functions ----
+
+// Every implemented suite with an integrity or confidentiality algorithm.
+std::vector<CipherSuite> suitesWithCrypto() {
+  std::vector<CipherSuite> out;
+  for (uint8_t id : implementedSuiteIds()) {
+    auto cs = cipherSuite(id);
+    if (cs && (cs->integrity != IntegrityAlg::none || cs->conf != ConfAlg::none)) out.push_back(*cs);
+  }
+  return out;
+}
+
+TEST(SessionCipher, CodesMatchIntegrityCodeAcrossManyPackets) {
+  const Bytes k1 = sequence(0x10, 32);
+  const Bytes k2 = sequence(0x60, 32);
+  const Bytes password = padded("secret", 20);
+  for (const CipherSuite& cs : suitesWithCrypto()) {
+    if (cs.integrity == IntegrityAlg::none) continue;
+    SCOPED_TRACE(static_cast<int>(cs.id));
+    auto cipher = SessionCipher::create(cs, k1, k2, bytesOf("secret"));
+    ASSERT_NE(cipher, nullptr);
+    // The same context is reused: each code must still depend only on its own data.
+    for (size_t n : {0u, 1u, 20u, 63u, 64u, 65u, 200u, 3u}) {
+      const Bytes data = sequence(static_cast<uint8_t>(n), n);
+      Bytes out = bytesOf("prefix");
+      ASSERT_TRUE(cipher->appendCode(data, out));
+      const Bytes expect = integrityCode(cs.integrity, k1, password, data);
+      ASSERT_EQ(out.size(), 6 + expect.size());
+      EXPECT_EQ(hex(ByteView(out).subspan(6)), hex(expect));
+      EXPECT_TRUE(cipher->verifyCode(data, expect));
+      Bytes wrong = expect;
+      wrong.back() ^= 1;
+      EXPECT_FALSE(cipher->verifyCode(data, wrong));
+      EXPECT_FALSE(cipher->verifyCode(data, ByteView(expect).first(expect.size() - 1)));
+    }
+  }
+}
+
+TEST(SessionCipher, CodeOverItsOwnOutputBuffer) {
+  // wrapV20 signs the bytes of the packet it is appending to.
+  auto cs = cipherSuite(17);
+  ASSERT_TRUE(cs);
+  const Bytes k1 = sequence(1, 32);
+  auto cipher = SessionCipher::create(*cs, k1, sequence(2, 32), {});
+  ASSERT_NE(cipher, nullptr);
+  Bytes out = sequence(0x40, 61);
+  out.shrink_to_fit();
+  const Bytes expect = integrityCode(cs->integrity, k1, {}, out);
+  ASSERT_TRUE(cipher->appendCode(out, out));
+  EXPECT_EQ(hex(ByteView(out).subspan(61)), hex(expect));
+}
+
+TEST(SessionCipher, EncryptionRoundTripsThroughTheOneShotFunctions) {
+  const Bytes k2 = sequence(0x33, 20);
+  for (const CipherSuite& cs : suitesWithCrypto()) {
+    if (cs.conf == ConfAlg::none) continue;
+    SCOPED_TRACE(static_cast<int>(cs.id));
+    auto cipher = SessionCipher::create(cs, sequence(9, 32), k2, bytesOf("pw"));
+    ASSERT_NE(cipher, nullptr);
+    for (size_t n = 0; n <= 40; ++n) {
+      const Bytes payload = sequence(static_cast<uint8_t>(0xA0 + n), n);
+      Bytes out = bytesOf("hdr");
+      ASSERT_TRUE(cipher->appendEncrypted(payload, out));
+      ASSERT_EQ(out.size(), 3 + aesCbc128Size(n));
+      const ByteView sealed = ByteView(out).subspan(3);
+      auto viaOneShot = aesCbc128Decrypt(k2, sealed);
+      ASSERT_TRUE(viaOneShot);
+      EXPECT_EQ(*viaOneShot, payload);
+      auto viaSession = cipher->decrypt(sealed);
+      ASSERT_TRUE(viaSession);
+      EXPECT_EQ(*viaSession, payload);
+      // And the other way: what the one-shot function seals, the session opens.
+      auto back = cipher->decrypt(aesCbc128Encrypt(k2, payload));
+      ASSERT_TRUE(back);
+      EXPECT_EQ(*back, payload);
+    }
+  }
+}
+
+TEST(SessionCipher, MatchesTheFixedIvKnownAnswerLayout) {
+  // The IV is the first block of the output and the rest is CBC under K2 with that IV.
+  auto cs = cipherSuite(3);
+  ASSERT_TRUE(cs);
+  const Bytes k2 = sequence(0x70, 20);
+  auto cipher = SessionCipher::create(*cs, sequence(1, 20), k2, {});
+  ASSERT_NE(cipher, nullptr);
+  const Bytes payload = bytesOf("Get Device ID reply..");
+  Bytes out;
+  ASSERT_TRUE(cipher->appendEncrypted(payload, out));
+  const Bytes iv(out.begin(), out.begin() + 16);
+  EXPECT_EQ(hex(out), hex(aesCbc128EncryptWithIv(k2, iv, payload)));
+}
+
+TEST(SessionCipher, IvsDiffer) {
+  auto cs = cipherSuite(17);
+  ASSERT_TRUE(cs);
+  auto cipher = SessionCipher::create(*cs, sequence(1, 32), sequence(2, 32), {});
+  ASSERT_NE(cipher, nullptr);
+  std::set<std::string> ivs;
+  for (int i = 0; i < 200; ++i) {
+    Bytes out;
+    ASSERT_TRUE(cipher->appendEncrypted(bytesOf("x"), out));
+    ivs.insert(hex(ByteView(out).first(16)));
+  }
+  EXPECT_EQ(ivs.size(), 200u);
+}
+
+TEST(SessionCipher, DecryptRejectsWhatTheOneShotRejects) {
+  auto cs = cipherSuite(17);
+  ASSERT_TRUE(cs);
+  const Bytes k2 = sequence(5, 32);
+  auto cipher = SessionCipher::create(*cs, sequence(1, 32), k2, {});
+  ASSERT_NE(cipher, nullptr);
+  EXPECT_FALSE(cipher->decrypt({}));
+  EXPECT_FALSE(cipher->decrypt(sequence(0, 16)));       // IV only
+  EXPECT_FALSE(cipher->decrypt(sequence(0, 40)));       // not a block multiple
+  Bytes badPad = rawCbcEncrypt(k2, sequence(0, 16), sequence(1, 16));  // pad length byte 0x10
+  EXPECT_FALSE(cipher->decrypt(badPad));
+  Bytes plain = sequence(0, 16);
+  plain[13] = 1;
+  plain[14] = 3;  // should be 2
+  plain[15] = 2;
+  EXPECT_FALSE(cipher->decrypt(rawCbcEncrypt(k2, sequence(9, 16), plain)));
+  plain[14] = 2;
+  auto ok = cipher->decrypt(rawCbcEncrypt(k2, sequence(9, 16), plain));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(*ok, sequence(0, 13));
+}
+
+TEST(SessionCipher, RefusesMissingKeysAndUnusedAlgorithmsFail) {
+  auto s17 = cipherSuite(17);
+  auto s1 = cipherSuite(1);
+  auto s11 = cipherSuite(11);
+  ASSERT_TRUE(s17 && s1 && s11);
+  EXPECT_EQ(SessionCipher::create(*s17, {}, sequence(1, 32), {}), nullptr);         // no K1
+  EXPECT_EQ(SessionCipher::create(*s17, sequence(1, 32), sequence(1, 15), {}), nullptr);  // short K2
+  EXPECT_EQ(SessionCipher::create(*s11, {}, {}, sequence(1, 21)), nullptr);        // password key > 20
+  auto noIntegrity = SessionCipher::create(*s1, sequence(1, 20), sequence(2, 20), {});
+  ASSERT_NE(noIntegrity, nullptr);
+  Bytes out;
+  EXPECT_FALSE(noIntegrity->appendCode(bytesOf("x"), out));
+  EXPECT_FALSE(noIntegrity->appendEncrypted(bytesOf("x"), out));
+  EXPECT_FALSE(noIntegrity->decrypt(sequence(0, 32)));
+  EXPECT_TRUE(out.empty());
 }
 
 // ---- Utilities ----
