@@ -186,11 +186,14 @@ class Runner:
             else:
                 log("--pin ignored: fewer than 2 CPUs available")
 
-    def bench(self, bmc, extra, timeout, session_timeout_ms=None):
-        argv = [str(self.args.bench), "--host", LOOPBACK, "--port", str(bmc.port), "--user", self.args.user,
+    def bench(self, bmc, extra, timeout, session_timeout_ms=None, lean=False):
+        binary = self.args.lean_bench if lean else self.args.bench
+        argv = [str(binary), "--host", LOOPBACK, "--port", str(bmc.port), "--user", self.args.user,
                 "--privilege", "admin", "--session-timeout-ms", str(session_timeout_ms or self.args.session_timeout_ms),
                 "--retransmit-ms", str(self.args.retransmit_ms), *extra]
-        if bmc.workarounds:
+        if lean:
+            argv += ["--threads", str(self.args.lean_threads)]
+        elif bmc.workarounds:  # libfreeipmi's; the lean client asks for the privilege level explicitly
             argv += ["--workaround", ",".join(bmc.workarounds)]
         preexec = (lambda: os.sched_setaffinity(0, self.client_cpus)) if self.client_cpus else None
         try:
@@ -222,9 +225,10 @@ class Runner:
         log(f"{bmc.name}: not answering after {self.args.start_timeout}s: {last_err}\n{bmc.log_tail()}")
         return False
 
-    def run_json(self, bmc, extra, n_configs, label, duration=None):
+    def run_json(self, bmc, extra, n_configs, label, duration=None, lean=False):
         step_s = 2 * (duration or self.args.duration) + 10 + 2 * self.args.session_timeout_ms / 1000
-        cp, err = self.bench(bmc, [*extra, "--json", "--bmc-pid", str(bmc.pid)], timeout=n_configs * step_s + 30)
+        cp, err = self.bench(bmc, [*extra, "--json", "--bmc-pid", str(bmc.pid)], timeout=n_configs * step_s + 30,
+                             lean=lean)
         rows = []
         if cp is not None:
             for line in cp.stdout.splitlines():
@@ -306,8 +310,9 @@ class Runner:
                 for b in order:
                     if not b.alive():
                         continue
+                    lean = a.lean_bench is not None and mode == "cmd" and auth != "v15"
                     rows = self.run_json(b, ["--mode", mode, "--sessions", str(n), "--duration", str(a.duration),
-                                             *auth_flags(auth)], 1, f"{mode} {auth} x{n}")
+                                             *auth_flags(auth)], 1, f"{mode} {auth} x{n}", lean=lean)
                     for r in rows:
                         r["repeat"] = rep
                     res[b.name][mode] += rows
@@ -497,9 +502,9 @@ def print_table(results, subject, baseline):
 
 # ---- main --------------------------------------------------------------------------------------
 
-def find_bench():
+def find_bench(name="simbmc_bench_load"):
     for preset in ("release", "ci", "dev"):
-        p = REPO / "build" / preset / "tests" / "bench" / "simbmc_bench_load"
+        p = REPO / "build" / preset / "tests" / "bench" / name
         if p.exists():
             return p
     return None
@@ -518,6 +523,12 @@ def parse_args(argv):
     p.add_argument("--ipmi-sim", type=Path, default=Path("/usr/bin/ipmi_sim"), help="ipmi_sim binary")
     p.add_argument("--user", default="admin")
     p.add_argument("--password", default="benchpass1", help="at most 16 characters (IPMI 1.5), no ':'")
+    p.add_argument("--lean", action="store_true",
+                   help="drive the RMCP+ Get Device ID steps with simbmc_bench_rmcpp (lean client: keyed-once "
+                        "crypto contexts, recvmmsg/sendmmsg) instead of libfreeipmi, so that the client is not "
+                        "the bottleneck; IPMI 1.5 and session steps keep simbmc_bench_load")
+    p.add_argument("--lean-bench", type=Path, help="simbmc_bench_rmcpp binary (default: build/{release,ci,dev}/...)")
+    p.add_argument("--lean-threads", type=int, default=1, help="client threads of the lean client (default 1)")
     p.add_argument("--duration", type=float, default=2.0, help="seconds per configuration (default 2)")
     p.add_argument("--repeat", type=int, default=1,
                    help="run the matrix this many times; the table shows medians (default 1)")
@@ -549,6 +560,12 @@ def parse_args(argv):
     p.add_argument("--json-out", type=Path, help="write all raw results to this JSON file")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temporary directory (configs, logs, state)")
     a = p.parse_args(argv)
+    if a.lean:
+        a.lean_bench = a.lean_bench or find_bench("simbmc_bench_rmcpp")
+        if a.lean_bench is None or not a.lean_bench.exists():
+            p.error("simbmc_bench_rmcpp not found: build it (target simbmc_bench_rmcpp) and pass --lean-bench PATH")
+    else:
+        a.lean_bench = None
     if a.bench is None:
         a.bench = find_bench()
     if a.bench is None or not a.bench.exists():
