@@ -241,12 +241,18 @@ Result<uint16_t> SelStore::add(SelRecordData record, uint32_t now) {
       return i;
     }
     if (auto m = writeMeta(kKeyNextId, following(assigned)); !m) return m;
+    // §31.2: the erase timestamp is the last time entries were deleted from the log, and an
+    // overwritten entry is deleted as much as one removed by Delete SEL Entry.
+    if (evicted > 0) {
+      if (auto m = writeMeta(kKeyLastErase, now); !m) return m;
+    }
     return writeMeta(kKeyLastAdd, now);
   });
   if (!r) return withContext(r.error(), "add SEL entry");
   count_ = count_ - evicted + 1;
   nextId_ = following(assigned);
   lastAdd_ = now;
+  if (evicted > 0) lastErase_ = now;
   return assigned;
 }
 

@@ -11,7 +11,7 @@
 //
 // Capacity (entries, 16..65534) and the overflow policy come from the config: `stop` refuses an add
 // when full (Error::Kind::full) and raises the persisted overflow flag (§31.2); `circular` deletes
-// the oldest record(s) to make room.
+// the oldest record(s) to make room, which stamps the erase time like any other deletion.
 //
 // Integrity: each row carries a CRC-32 of its 16 bytes, checked for every record at open and on
 // every read, so a damaged record is refused (Error::Kind::corrupt), never served.
@@ -77,7 +77,8 @@ class SelStore {
   uint32_t lastEraseTime() const { return lastErase_; }
 
   // Adds `record` (bytes 0..1 are overwritten with the assigned ID) and records `now` as the last
-  // add time. Returns the assigned ID. Errors: full (stop policy at capacity: overflow flag set;
+  // add time (and as the last erase time when the circular policy dropped entries to make room).
+  // Returns the assigned ID. Errors: full (stop policy at capacity: overflow flag set;
   // or the disk is full), io, busy, internal.
   Result<uint16_t> add(SelRecordData record, uint32_t now);
   // The ID the next add() would assign if nothing else changes first (Partial Add SEL Entry).

@@ -196,14 +196,47 @@ TEST(SelStore, StopPolicyRefusesWhenFullAndSetsThePersistedOverflowFlag) {
 TEST(SelStore, CircularPolicyDropsTheOldest) {
   auto s = openSel(":memory:", limits(16, SelOverflowPolicy::circular));
   ASSERT_TRUE(s);
-  for (uint16_t t = 0; t < 20; ++t) mustAdd(*s, t);
+  for (uint16_t t = 0; t < 16; ++t) mustAdd(*s, t, kT0 + t);
+  EXPECT_EQ(s->lastEraseTime(), SelStore::kNoTimestamp);  // filling up deletes nothing
+  for (uint16_t t = 16; t < 20; ++t) mustAdd(*s, t, kT0 + t);
   EXPECT_EQ(s->count(), 16u);
   EXPECT_FALSE(s->overflow());
   auto all = walk(*s);
   ASSERT_EQ(all.size(), 16u);
   EXPECT_EQ(all.front(), (std::pair<uint16_t, uint16_t>{5, 4}));
   EXPECT_EQ(all.back(), (std::pair<uint16_t, uint16_t>{20, 19}));
-  EXPECT_EQ(s->lastEraseTime(), SelStore::kNoTimestamp);  // overwriting is not an erase
+  // §31.2: dropping the oldest entry is a deletion; the erase time is that of the add that did it.
+  EXPECT_EQ(s->lastAddTime(), kT0 + 19);
+  EXPECT_EQ(s->lastEraseTime(), kT0 + 19);
+}
+
+TEST(SelStore, CircularOverwriteEraseTimeSurvivesReopen) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sel.db");
+  {
+    auto s = openSel(path, limits(16, SelOverflowPolicy::circular));
+    ASSERT_TRUE(s);
+    for (uint16_t t = 0; t < 17; ++t) mustAdd(*s, t, kT0 + t);
+    EXPECT_EQ(s->lastEraseTime(), kT0 + 16);
+  }
+  auto s = openSel(path, limits(16, SelOverflowPolicy::circular));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->lastEraseTime(), kT0 + 16);
+  EXPECT_EQ(s->lastAddTime(), kT0 + 16);
+}
+
+TEST(SelStore, FailedCircularAddLeavesTheEraseTime) {
+  auto s = openSel(":memory:", limits(16, SelOverflowPolicy::circular));
+  ASSERT_TRUE(s);
+  for (uint16_t t = 0; t < 16; ++t) mustAdd(*s, t, kT0);
+  ASSERT_TRUE(s->database().exec("PRAGMA query_only = 1"));
+  EXPECT_FALSE(s->add(record(99), kT0 + 100).hasValue());
+  EXPECT_EQ(s->lastEraseTime(), SelStore::kNoTimestamp);
+  EXPECT_EQ(s->count(), 16u);
+  ASSERT_TRUE(s->database().exec("PRAGMA query_only = 0"));
+  mustAdd(*s, 100, kT0 + 200);
+  EXPECT_EQ(s->lastEraseTime(), kT0 + 200);
 }
 
 TEST(SelStore, IdsWrapFromFFFEToOneSkippingLiveIds) {
