@@ -2,10 +2,34 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
 
 namespace simbmc::net {
 
 namespace asio = boost::asio;
+
+namespace {
+
+constexpr size_t kBatch = 32;          // datagrams per recvmmsg/sendmmsg
+constexpr int kBatchesPerWake = 4;     // then other handlers get a turn
+constexpr size_t kMaxDatagram = 2048;  // a longer datagram arrives truncated and fails parsing
+
+// Receive buffers shared by every server of a thread: the servers of one io_context all run on its
+// one thread and a batch is handled to completion before the next receive.
+struct RxBatch {
+  std::array<std::array<uint8_t, kMaxDatagram>, kBatch> data{};
+  std::array<sockaddr_storage, kBatch> addr{};
+  std::array<iovec, kBatch> iov{};
+  std::array<mmsghdr, kBatch> hdr{};
+};
+
+}  // namespace
 
 PeerAddress toPeerAddress(const asio::ip::udp::endpoint& ep) {
   PeerAddress p;
@@ -50,11 +74,51 @@ UdpServer::~UdpServer() {
 }
 
 void UdpServer::sendTo(const PeerAddress& peer, ByteView data) {
-  if (!socket_.is_open()) return;
+  if (!socket_.is_open() || data.empty()) return;
+  const auto ep = toEndpoint(peer, v6_);
+  if (inBatch_) {  // behind the replies already queued, in order
+    queueOrSend(ep.data(), ep.size(), Bytes(data.begin(), data.end()));
+    return;
+  }
   boost::system::error_code ec;
-  const bool v6Socket = socket_.local_endpoint(ec).protocol() == asio::ip::udp::v6();
-  if (ec) return;
-  socket_.send_to(asio::buffer(data.data(), data.size()), toEndpoint(peer, v6Socket), 0, ec);  // a full buffer drops it
+  socket_.send_to(asio::buffer(data.data(), data.size()), ep, 0, ec);  // a full buffer drops it
+}
+
+void UdpServer::queueOrSend(const void* addr, size_t addrLength, Bytes packet) {
+  Outgoing o;
+  if (addrLength > o.addr.size()) return;
+  std::memcpy(o.addr.data(), addr, addrLength);
+  o.addrLength = static_cast<uint32_t>(addrLength);
+  o.packet = std::move(packet);
+  outgoing_.push_back(std::move(o));
+  if (outgoing_.size() >= kBatch) flush();
+}
+
+void UdpServer::flush() {
+  if (outgoing_.empty() || !socket_.is_open()) {
+    outgoing_.clear();
+    return;
+  }
+  std::array<mmsghdr, kBatch> hdr{};
+  std::array<iovec, kBatch> iov{};
+  size_t done = 0;
+  // Each round sends at least one message or skips one that fails (a full buffer, an unreachable
+  // peer): bounded by the number of messages.
+  while (done < outgoing_.size()) {
+    const size_t n = std::min(kBatch, outgoing_.size() - done);
+    for (size_t i = 0; i < n; ++i) {
+      Outgoing& o = outgoing_[done + i];
+      iov[i] = {o.packet.data(), o.packet.size()};
+      hdr[i] = {};
+      hdr[i].msg_hdr.msg_name = o.addr.data();
+      hdr[i].msg_hdr.msg_namelen = o.addrLength;
+      hdr[i].msg_hdr.msg_iov = &iov[i];
+      hdr[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int sent = ::sendmmsg(socket_.native_handle(), hdr.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
+    done += sent > 0 ? static_cast<size_t>(sent) : 1;
+  }
+  outgoing_.clear();
 }
 
 Result<void> UdpServer::open(const std::string& address, uint16_t port) {
@@ -71,6 +135,7 @@ Result<void> UdpServer::open(const std::string& address, uint16_t port) {
     socket_.close(ignored);
     return makeError(Error::Kind::io, "cannot bind udp " + address + ":" + std::to_string(port) + ": " + ec.message());
   }
+  v6_ = addr.is_v6();
   channel_.setLocalPort(localPort());
   return {};
 }
@@ -78,6 +143,7 @@ Result<void> UdpServer::open(const std::string& address, uint16_t port) {
 void UdpServer::close() {
   boost::system::error_code ignored;
   socket_.close(ignored);
+  outgoing_.clear();
   channel_.setLocalPort(0);
 }
 
@@ -87,27 +153,55 @@ uint16_t UdpServer::localPort() const {
   return ec ? 0 : ep.port();
 }
 
-void UdpServer::receive() {
-  socket_.async_receive_from(asio::buffer(buffer_), peer_, [this](boost::system::error_code ec, size_t n) {
+void UdpServer::waitReadable() {
+  socket_.async_wait(asio::ip::udp::socket::wait_read, [this](boost::system::error_code ec) {
     if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
-    if (!ec) handleOne(n);
-    // Drain what else is already queued before going back to the reactor: under load this saves a
-    // reactor round trip per datagram. Bounded so one busy socket cannot starve the others.
-    for (int i = 0; i < kDrainBatch; ++i) {
-      boost::system::error_code readError;
-      const size_t got = socket_.receive_from(asio::buffer(buffer_), peer_, 0, readError);
-      if (readError) break;  // would_block: the queue is empty
-      handleOne(got);
-    }
-    receive();
+    drain();
   });
 }
 
-void UdpServer::handleOne(size_t n) {
-  auto reply = channel_.handle(ByteView(buffer_.data(), n), toPeerAddress(peer_));
-  if (reply) {
-    boost::system::error_code sendError;
-    socket_.send_to(asio::buffer(*reply), peer_, 0, sendError);  // non-blocking; a full buffer drops it
+void UdpServer::drain() {
+  if (!socket_.is_open()) return;
+  thread_local RxBatch rx;
+  bool full = false;
+  inBatch_ = true;
+  for (int round = 0; round < kBatchesPerWake; ++round) {
+    for (size_t i = 0; i < kBatch; ++i) {
+      rx.iov[i] = {rx.data[i].data(), rx.data[i].size()};
+      rx.hdr[i] = {};
+      rx.hdr[i].msg_hdr.msg_name = &rx.addr[i];
+      rx.hdr[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      rx.hdr[i].msg_hdr.msg_iov = &rx.iov[i];
+      rx.hdr[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = ::recvmmsg(socket_.native_handle(), rx.hdr.data(), kBatch, MSG_DONTWAIT, nullptr);
+    full = n == static_cast<int>(kBatch);
+    if (n <= 0) break;
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+      const socklen_t addrLength = rx.hdr[i].msg_hdr.msg_namelen;
+      asio::ip::udp::endpoint from;
+      if (addrLength == 0 || addrLength > from.capacity()) continue;
+      std::memcpy(from.data(), &rx.addr[i], addrLength);
+      from.resize(addrLength);
+      auto reply = channel_.handle(ByteView(rx.data[i].data(), rx.hdr[i].msg_len), toPeerAddress(from));
+      if (reply && !reply->empty()) queueOrSend(&rx.addr[i], addrLength, std::move(*reply));
+      if (!socket_.is_open()) break;
+    }
+    flush();
+    if (!full || !socket_.is_open()) break;
+  }
+  inBatch_ = false;
+  flush();
+  if (!socket_.is_open()) return;
+  if (full) {
+    // More may be queued and no new readiness event would announce it (the reactor is edge
+    // triggered): come back after the handlers already waiting.
+    asio::post(socket_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
+      if (!alive.expired()) drain();
+    });
+  } else {
+    // The queue was empty at the last recvmmsg: any datagram since then raises a new event.
+    waitReadable();
   }
 }
 

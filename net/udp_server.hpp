@@ -1,9 +1,12 @@
 // UdpServer: one bound UDP socket feeding a LanChannel on the io_context thread.
-// One receive outstanding at a time (a bounded receive path: the kernel queue absorbs bursts and
-// drops on overload); each datagram is handled to completion and its reply sent before the next
-// receive. Replies use a non-blocking send: a full socket buffer drops the reply, never stalls.
+// The socket waits for readability through the reactor, then takes up to kBatch datagrams per
+// recvmmsg(2) and answers them with one sendmmsg(2): under load one system call carries many
+// packets each way. A bounded number of batches runs per wake-up so one busy socket cannot starve
+// the others; the kernel queue absorbs bursts and drops on overload. Sends are non-blocking: a full
+// socket buffer drops a reply, never stalls.
 // The server installs itself as the channel's transmit callback (unsolicited packets such as SOL
-// data go out the same socket) and tells the channel its port; the destructor uninstalls it.
+// data go out the same socket, queued behind the batch's replies while a batch is being handled) and
+// tells the channel its port; the destructor uninstalls it.
 #pragma once
 
 #include <utility>  // must precede Asio with Boost 1.74 + g++ 12 in C++20
@@ -12,7 +15,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 #include "net/lan_channel.hpp"
@@ -27,19 +32,29 @@ class UdpServer {
   UdpServer& operator=(const UdpServer&) = delete;
   // Binds address:port (IPv4 or IPv6 literal). Port 0 picks a free port.
   Result<void> open(const std::string& address, uint16_t port);
-  void start() { receive(); }
+  void start() { drain(); }
   void close();
   uint16_t localPort() const;
 
  private:
-  static constexpr int kDrainBatch = 32;
-  void receive();
-  void handleOne(size_t length);
+  // Handles what is queued (at most a few batches), sends the replies, then waits for readability
+  // again, or, when the last batch was full, yields to other handlers and comes back.
+  void drain();
+  void waitReadable();
   void sendTo(const PeerAddress& peer, ByteView data);
+  void queueOrSend(const void* addr, size_t addrLength, Bytes packet);
+  void flush();
   boost::asio::ip::udp::socket socket_;
-  boost::asio::ip::udp::endpoint peer_;
-  std::array<uint8_t, 2048> buffer_{};
   LanChannel& channel_;
+  bool v6_ = false;
+  bool inBatch_ = false;
+  struct Outgoing {
+    std::array<uint8_t, 28> addr{};  // sockaddr_in or sockaddr_in6
+    uint32_t addrLength = 0;
+    Bytes packet;
+  };
+  std::vector<Outgoing> outgoing_;  // replies of the batch being handled, sent by flush()
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted continuations check it
 };
 
 PeerAddress toPeerAddress(const boost::asio::ip::udp::endpoint& ep);
