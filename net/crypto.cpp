@@ -84,6 +84,7 @@ size_t digestSize(AuthAlg alg) {
 struct Algorithms {
   EVP_MD* md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
   EVP_CIPHER* aes128cbc = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+  EVP_CIPHER* aes128ecb = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
   EVP_MAC* hmac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
   EVP_MAC_CTX* hmacTemplate[4] = {nullptr, nullptr, nullptr, nullptr};  // index = AuthAlg
 
@@ -452,7 +453,9 @@ struct SessionCipher::State {
   MdCtxPtr md5Prefix;    // MD5-128: MD5 state after the 20-byte password key
   MdCtxPtr md5Work;
   Bytes passwordKey;     // MD5-128's trailing key copy
-  CipherCtxPtr enc, dec; // AES-128-CBC keyed with K2[0..15]
+  // AES-128 keyed with K2[0..15] in ECB mode, the CBC chaining done here: an OpenSSL CBC context
+  // needs a re-initialisation (IV length and padding looked up by name) for every packet's IV.
+  CipherCtxPtr enc, dec;
 
   ~State() { wipe(passwordKey); }
 
@@ -514,15 +517,15 @@ std::unique_ptr<SessionCipher> SessionCipher::create(const CipherSuite& suite, B
     }
   }
   if (suite.conf == ConfAlg::aesCbc128) {
-    if (k2.size() < kAesKeySize || algs.aes128cbc == nullptr) return nullptr;
+    if (k2.size() < kAesKeySize || algs.aes128ecb == nullptr) return nullptr;
     st->aes = true;
     st->enc.reset(EVP_CIPHER_CTX_new());
     st->dec.reset(EVP_CIPHER_CTX_new());
     if (!st->enc || !st->dec) return nullptr;
-    // Keyed once; each packet only sets its IV. The IPMI pad replaces PKCS#7 in both directions.
-    if (EVP_EncryptInit_ex(st->enc.get(), algs.aes128cbc, nullptr, k2.data(), nullptr) != 1 ||
+    // Keyed once, never re-initialised. The IPMI pad replaces PKCS#7 in both directions.
+    if (EVP_EncryptInit_ex(st->enc.get(), algs.aes128ecb, nullptr, k2.data(), nullptr) != 1 ||
         EVP_CIPHER_CTX_set_padding(st->enc.get(), 0) != 1 ||
-        EVP_DecryptInit_ex(st->dec.get(), algs.aes128cbc, nullptr, k2.data(), nullptr) != 1 ||
+        EVP_DecryptInit_ex(st->dec.get(), algs.aes128ecb, nullptr, k2.data(), nullptr) != 1 ||
         EVP_CIPHER_CTX_set_padding(st->dec.get(), 0) != 1) {
       return nullptr;
     }
@@ -553,28 +556,35 @@ bool SessionCipher::appendEncrypted(ByteView payload, Bytes& out) {
   if (kAesBlockSize + plainSize > kMaxPayloadLength) return false;
   std::array<uint8_t, kAesBlockSize> iv{};
   if (!ivBytes(iv)) return false;
-  EVP_CIPHER_CTX* ctx = state_->enc.get();
-  if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, iv.data()) != 1) return false;
 
   const size_t start = out.size();
   out.resize(start + kAesBlockSize + plainSize);
   uint8_t* dst = out.data() + start;
   std::copy(iv.begin(), iv.end(), dst);
-  dst += kAesBlockSize;
-  // Whole blocks straight from the payload, then the last block (payload tail, pad, pad length)
-  // built on the stack and wiped: the payload may carry secrets (Set User Password).
-  const size_t head = payload.size() - payload.size() % kAesBlockSize;
-  std::array<uint8_t, kAesBlockSize> last{};
-  const size_t tail = payload.size() - head;
-  std::copy(payload.begin() + static_cast<std::ptrdiff_t>(head), payload.end(), last.begin());
-  for (size_t i = 1; i <= padLength; ++i) last[tail + i - 1] = static_cast<uint8_t>(i);
-  last[kAesBlockSize - 1] = static_cast<uint8_t>(padLength);
-  int a = 0, b = 0;
-  const bool ok = (head == 0 || EVP_EncryptUpdate(ctx, dst, &a, payload.data(), static_cast<int>(head)) == 1) &&
-                  static_cast<size_t>(a) == head &&
-                  EVP_EncryptUpdate(ctx, dst + head, &b, last.data(), static_cast<int>(kAesBlockSize)) == 1 &&
-                  static_cast<size_t>(b) == kAesBlockSize;
-  OPENSSL_cleanse(last.data(), last.size());
+  // CBC: C[i] = AES(P[i] ^ C[i-1]), C[-1] = IV. The last plaintext block carries the payload's
+  // tail, the pad and the pad length. `block` held plaintext (the payload may be a password) and is
+  // wiped.
+  std::array<uint8_t, kAesBlockSize> block{};
+  bool ok = true;
+  for (size_t off = 0; off < plainSize && ok; off += kAesBlockSize) {
+    for (size_t i = 0; i < kAesBlockSize; ++i) {
+      const size_t at = off + i;
+      uint8_t p = 0;
+      if (at < payload.size()) {
+        p = payload[at];
+      } else if (at < plainSize - 1) {
+        p = static_cast<uint8_t>(at - payload.size() + 1);  // pad bytes 01 02 ..
+      } else {
+        p = static_cast<uint8_t>(padLength);
+      }
+      block[i] = static_cast<uint8_t>(p ^ dst[off + i]);  // dst[off..] is the previous ciphertext block (or the IV)
+    }
+    int n = 0;
+    ok = EVP_EncryptUpdate(state_->enc.get(), dst + kAesBlockSize + off, &n, block.data(),
+                           static_cast<int>(kAesBlockSize)) == 1 &&
+         static_cast<size_t>(n) == kAesBlockSize;
+  }
+  OPENSSL_cleanse(block.data(), block.size());
   if (!ok) {
     OPENSSL_cleanse(out.data() + start, out.size() - start);
     out.resize(start);
@@ -587,16 +597,17 @@ std::optional<Bytes> SessionCipher::decrypt(ByteView ivAndCiphertext) {
   if (!state_->aes) return std::nullopt;
   const size_t size = ivAndCiphertext.size();
   if (size < 2 * kAesBlockSize || size % kAesBlockSize != 0 || size > kMaxPayloadLength) return std::nullopt;
-  EVP_CIPHER_CTX* ctx = state_->dec.get();
-  if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, ivAndCiphertext.data()) != 1) return std::nullopt;
   const ByteView ciphertext = ivAndCiphertext.subspan(kAesBlockSize);
   Bytes plain(ciphertext.size());
   WipeGuard guard(plain);
+  // CBC: P[i] = AES^-1(C[i]) ^ C[i-1], C[-1] = IV; all blocks deciphered in one call.
   int updated = 0;
-  if (EVP_DecryptUpdate(ctx, plain.data(), &updated, ciphertext.data(), static_cast<int>(ciphertext.size())) != 1 ||
+  if (EVP_DecryptUpdate(state_->dec.get(), plain.data(), &updated, ciphertext.data(),
+                        static_cast<int>(ciphertext.size())) != 1 ||
       static_cast<size_t>(updated) != plain.size()) {
     return std::nullopt;
   }
+  for (size_t i = 0; i < plain.size(); ++i) plain[i] ^= ivAndCiphertext[i];  // the IV, then C[i-1]
   // The same pad rules as aesCbc128Decrypt().
   const uint8_t padLength = plain.back();
   if (padLength >= kAesBlockSize) return std::nullopt;
