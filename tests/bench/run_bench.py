@@ -331,7 +331,8 @@ class Runner:
                 t0 = time.monotonic()
                 rows = self.run_json(b, ["--mode", "session", "--sessions", str(a.cycle_threads), "--count",
                                          str(requested), "--duration", str(a.cycle_max_seconds),
-                                         *auth_flags(a.cycle_auth)], 1, f"cycles {target}")
+                                         *auth_flags(a.cycle_auth)], 1, f"cycles {target}",
+                                     duration=a.cycle_max_seconds)
                 completed = rows[0]["ops"] if rows else 0
                 done[b.name] += completed
                 if completed < requested:
