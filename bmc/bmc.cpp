@@ -16,7 +16,11 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       fru_(config_.fru, store),
       sdr_(clock, config_.sdr),
       watchdog_(timers, host, app_.messageFlags),
-      sol_(timers, users_, store, config_.lan, [this] { return console_; }, config_.sol) {}
+      sol_(timers, users_, store, config_.lan, [this] { return console_; }, config_.sol) {
+  // SOL payloads end when the access that allowed them is revoked (bmc/transport/sol.hpp).
+  users_.addObserver([this](uint8_t) { sol_.enforceAccess(); });
+  lanConfig_.setAccessObserver([this] { sol_.enforceAccess(); });
+}
 
 Bmc::~Bmc() = default;
 

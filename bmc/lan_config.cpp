@@ -315,6 +315,7 @@ void LanConfig::registerCommands(CommandRegistry& reg) {
                               nonVolatile_ = nv;
                               volatile_ = vol;
                               applyAccess();
+                              if (accessObserver_) accessObserver_();
                               return Reply::ok();
                             });
 }

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,6 +51,9 @@ class LanConfig {
   // Get LAN Configuration Parameters data after the revision byte, or a completion code.
   std::variant<Bytes, Cc> get(uint8_t param, uint8_t setSelector, uint8_t blockSelector) const;
   Cc set(uint8_t param, ByteView data);
+  // Called after Set Channel Access changed the active (volatile) settings, before its reply: SOL
+  // ends payloads whose session the new channel privilege limit no longer allows.
+  void setAccessObserver(std::function<void()> observer) { accessObserver_ = std::move(observer); }
 
  private:
   Cc persist(const std::string& key, const Bytes& value);
@@ -65,6 +69,7 @@ class LanConfig {
   std::array<uint8_t, 5> authEnables_{};        // per privilege: callback, user, operator, admin, oem
   std::map<uint8_t, Bytes> plain_;              // parameters stored as given
   ChannelAccess volatile_, nonVolatile_;
+  std::function<void()> accessObserver_;
 };
 
 }  // namespace simbmc::bmc

@@ -90,6 +90,7 @@ Result<void> UserDb::update(uint8_t id, const std::function<void(User&)>& change
   auto r = persist(next);
   if (!r) return r;
   users_[id] = std::move(next);
+  for (const auto& observer : observers_) observer(id);
   return {};
 }
 

@@ -60,7 +60,12 @@ class UserDb final : public net::CredentialStore {
 
   const User* get(uint8_t id) const;
   // Applies `change` to user `id` (created if absent) and persists it; an error leaves memory as it was.
+  // Observers run after a successful change.
   Result<void> update(uint8_t id, const std::function<void(User&)>& change);
+  // Called with the user id after every change that update() made (also through upsert()), on the
+  // caller's thread. Whoever holds state derived from a user's access (SOL payloads activated under
+  // it) re-checks it here. Observers must outlive this UserDb.
+  void addObserver(std::function<void(uint8_t userId)> observer) { observers_.push_back(std::move(observer)); }
   uint8_t enabledCount() const;
   uint8_t fixedNameCount() const { return 1; }  // user 1 (null user) has a fixed name
   // Count of users with any access on `channel` (for Get User Access).
@@ -86,6 +91,7 @@ class UserDb final : public net::CredentialStore {
   std::array<std::optional<User>, kMaxUsers + 1> users_{};
   std::array<Attempts, kMaxUsers + 1> attempts_{};
   LockoutPolicy lockout_;
+  std::vector<std::function<void(uint8_t)>> observers_;
 };
 
 }  // namespace simbmc::bmc

@@ -497,7 +497,12 @@ void registerAppCommands(Bmc& bmc) {
       kApp, 0x38, P::none,
       [b](const RequestContext& ctx, const AuthCapsRequest& q) { return getChannelAuthCaps(*b, ctx, q); },
       Access::preSession);
-  reg.add<OneByte>(kApp, 0x3B, P::callback, setSessionPrivilege);
+  reg.add<OneByte>(kApp, 0x3B, P::callback, [b](const RequestContext& ctx, const OneByte& q) {
+    Reply r = setSessionPrivilege(ctx, q);
+    // A session that lowered itself below the SOL privilege loses its SOL payload.
+    if (r.cc() == Cc::ok) b->sol().enforceAccess();
+    return r;
+  });
   reg.add<CloseSessionRequest>(kApp, 0x3C, P::callback, closeSession);
   reg.add<SessionInfoRequest>(kApp, 0x3D, P::user, getSessionInfo);
   reg.add<ChannelByte>(kApp, 0x42, P::user,

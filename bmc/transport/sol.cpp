@@ -37,7 +37,7 @@ constexpr uint8_t kAuxEncrypt = 0x80;
 constexpr uint8_t kForceEncryption = 0x80;
 constexpr uint8_t kForceAuthentication = 0x40;
 
-constexpr uint8_t kSolPrivilegeOfUserAccess = 1u << kPayloadTypeSol;  // payload access bit 1 = SOL
+constexpr uint32_t kSolPayloadAccessBit = 1u << kPayloadTypeSol;  // user payload access bit 1 = SOL (§24.6)
 
 bool validBitRate(uint8_t v) { return v == 0 || (v >= 0x06 && v <= 0x0A); }
 
@@ -205,6 +205,7 @@ Cc SolService::applyParameter(uint8_t param, ByteView data, bool save) {
       if ((data[0] & 0x30) != 0 || priv < 0x02 || priv > 0x05) return Cc::invalidField;
       if (Cc cc = persist(param, {data[0]}); cc != Cc::ok) return cc;
       authentication_ = data[0];
+      if (save) enforceAccess();  // a raised SOL privilege ends sessions below it
       return Cc::ok;
     }
     case 3: {
@@ -276,6 +277,39 @@ void SolService::deactivateAll() {
   }
 }
 
+Privilege SolService::solPrivilege() const {
+  return privilegeFromByte(authentication_ & 0x0F).value_or(Privilege::administrator);
+}
+
+bool SolService::mayHold(uint8_t userId, Privilege sessionPrivilege) const {
+  if (!enabled_) return false;
+  const User* user = users_.get(userId);
+  if (user == nullptr || !user->enabled) return false;
+  const UserChannelAccess& access = user->access[lan_.channel];
+  if ((access.payloadMask & kSolPayloadAccessBit) == 0) return false;
+  const Privilege required = solPrivilege();
+  return atLeast(sessionPrivilege, required) && atLeast(access.privilegeLimit, required) &&
+         atLeast(lan_.channelPrivilegeLimit, required);
+}
+
+void SolService::enforceAccess() {
+  for (size_t i = 0; i < active_.size(); ++i) {
+    if (!active_[i]) continue;
+    const Active& a = *active_[i];
+    Privilege held = a.privilege;
+    std::optional<net::SessionInfo> info;
+    if (a.sessions != nullptr) info = a.sessions->findById(a.sessionId);
+    if (info) held = info->privilege;  // Set Session Privilege Level may have lowered it
+    // Parameter 2 forcing encryption or authentication the payload runs without (activated
+    // unencrypted or suspended, §24.3) is what activation would refuse with 0x84 now.
+    const bool secure = ((authentication_ & kForceEncryption) == 0 || a.encrypted) &&
+                        ((authentication_ & kForceAuthentication) == 0 || !info || info->integrity);
+    if (secure && mayHold(a.userId, held)) continue;
+    log::info("sol access revoked sid=0x{:08x} instance={} user={}", a.sessionId, i + 1, a.userId);
+    end(i, true, true);
+  }
+}
+
 void SolService::onPayload(uint32_t sessionId, uint8_t type, net::ByteView payload) {
   if (type != kPayloadTypeSol) return;
   auto i = findBySession(sessionId);
@@ -294,12 +328,7 @@ Reply SolService::activate(const RequestContext& ctx, uint8_t type, uint8_t inst
     return Cc::notSupportedInState;  // SOL needs an RMCP+ session
   }
   if (!enabled_) return kPayloadDisabled;
-  const User* user = users_.get(ctx.userId);
-  if (user == nullptr || (user->access[lan_.channel].payloadMask & kSolPrivilegeOfUserAccess) == 0) {
-    return Cc::insufficientPrivilege;
-  }
-  const Privilege required = privilegeFromByte(authentication_ & 0x0F).value_or(Privilege::administrator);
-  if (!atLeast(ctx.privilege, required)) return Cc::insufficientPrivilege;
+  if (!mayHold(ctx.userId, ctx.privilege)) return Cc::insufficientPrivilege;
   if (active_[instance - 1]) return kAlreadyActive;
   if (findBySession(ctx.sessionId)) return kActivationLimit;  // one SOL instance per session
   auto session = ctx.sessions->findById(ctx.sessionId);
@@ -317,7 +346,9 @@ Reply SolService::activate(const RequestContext& ctx, uint8_t type, uint8_t inst
   Active a;
   a.sessionId = ctx.sessionId;
   a.userId = ctx.userId;
+  a.privilege = ctx.privilege;
   a.channel = ctx.payloads;
+  a.sessions = ctx.sessions;
   a.encrypted = wantEncryption;
   a.console = console_ ? console_() : nullptr;
   net::SolHost host;
@@ -362,8 +393,7 @@ Reply SolService::deactivate(const RequestContext& ctx, uint8_t type, uint8_t in
   if (!active_[index]) return enabled_ ? Reply(kAlreadyDeactivated) : Reply(kPayloadDisabled);
   const bool own = active_[index]->sessionId == ctx.sessionId && ctx.sessionId != 0;
   if (!own) {
-    const Privilege required = privilegeFromByte(authentication_ & 0x0F).value_or(Privilege::administrator);
-    if (!atLeast(ctx.privilege, required)) return Cc::insufficientPrivilege;
+    if (!atLeast(ctx.privilege, solPrivilege())) return Cc::insufficientPrivilege;
   }
   // The owner learns from this reply; anyone else's session is told with a status packet.
   end(index, !own, true);

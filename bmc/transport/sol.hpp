@@ -17,6 +17,14 @@
 // instance); another session's instance answers 0x80 until it is deactivated (any session with
 // the SOL privilege may do that: the owner gets an "SOL deactivating" packet; §24.2 leaves its
 // session open). A new activation first receives up to `historyReplay` bytes of console history.
+//
+// Revocation: an active instance keeps needing what its activation needed. When SOL is disabled
+// (parameter 1), the SOL privilege raised or encryption or authentication forced on a payload
+// running without (parameter 2), the owner's user disabled or its SOL payload
+// access removed (Set User Payload Access, §24.6), or the user's, the channel's or the session's
+// privilege limit lowered below the SOL privilege, the owner gets an "SOL deactivating" packet
+// (§15.9 Table 15-3) and the payload is torn down; the session itself stays open.
+// enforceAccess() re-checks every instance; the Bmc calls it whenever users or channel access change.
 // Single-threaded (io_context thread); timers on the injected TimerQueue.
 #pragma once
 
@@ -88,6 +96,9 @@ class SolService final : public net::PayloadHandler {
   uint32_t sessionOf(uint8_t instance) const;
   // Ends every active instance (owners get "SOL deactivating").
   void deactivateAll();
+  // Ends (with "SOL deactivating") every instance whose owner may no longer hold SOL: see
+  // "Revocation" above. Safe to call at any time, also from inside a command handler.
+  void enforceAccess();
 
   // net::PayloadHandler
   void onPayload(uint32_t sessionId, uint8_t type, net::ByteView payload) override;
@@ -97,7 +108,9 @@ class SolService final : public net::PayloadHandler {
   struct Active {
     uint32_t sessionId = 0;
     uint8_t userId = 0;
+    Privilege privilege = Privilege::none;  // the session's privilege at activation
     net::PayloadChannel* channel = nullptr;
+    net::SessionControl* sessions = nullptr;  // to read the session's current privilege
     HostConsole* console = nullptr;
     int listener = -1;
     bool encrypted = false;
@@ -111,6 +124,11 @@ class SolService final : public net::PayloadHandler {
   // `close` withdraws the payload from the session (false when the session is already gone).
   void end(size_t index, bool notify, bool close);
   std::optional<size_t> findBySession(uint32_t sessionId) const;
+  Privilege solPrivilege() const;
+  // What activation requires of the user and the privilege the session holds (§24.1, §26.2
+  // parameters 1-2, §24.6): SOL enabled, the user enabled with SOL payload access, and that
+  // privilege, the user's limit and the channel's limit all at or above the SOL privilege.
+  bool mayHold(uint8_t userId, Privilege sessionPrivilege) const;
 
   Reply activate(const RequestContext& ctx, uint8_t type, uint8_t instance, uint8_t aux);
   Reply deactivate(const RequestContext& ctx, uint8_t type, uint8_t instance);

@@ -7,7 +7,9 @@
   another session, the keepalive, a client killed mid-session;
 - `sol info`, `sol set` round trips, `sol payload status`;
 - raw SOL through the harness's RMCP+ client: the exact Activate Payload reply, completion codes,
-  duplicates, and malformed or oversized SOL packets that must never hurt the daemon.
+  duplicates, and malformed or oversized SOL packets that must never hurt the daemon;
+- revocation: SOL disabled, payload access removed, the user disabled, privilege limits lowered while a
+  console runs end its payload with an "SOL deactivating" packet (ipmitool and ipmiconsole end).
 
 Every wait is bounded; every process started here is killed by its own PID / process group.
 """
@@ -53,9 +55,9 @@ def free_low_port():
     raise RuntimeError("no free UDP port in 20000..32000")
 
 
-def sol_daemon_config(daemon, sol="", lan=None):
+def sol_daemon_config(daemon, sol="", lan=None, users=None):
     """make_config() for `daemon` plus the simulated console and an optional [bmc.sol] table."""
-    text = make_config(daemon.port, daemon.state_dir, lan=lan, power=dict(cycle_off_ms=300))
+    text = make_config(daemon.port, daemon.state_dir, lan=lan, power=dict(cycle_off_ms=300), users=users)
     text += CONSOLE
     if sol:
         text += "\n[bmc.sol]\n" + sol.strip() + "\n"
@@ -237,11 +239,12 @@ class SolClient(RmcpClient):
 class SolBase(DaemonTestCase):
     sol_config = ""
     lan_config = None
+    users = None
 
     @classmethod
     def make_daemon(cls):
         d = Daemon(config=None, label=cls.__name__, port=free_low_port())
-        d.config = sol_daemon_config(d, cls.sol_config, cls.lan_config)
+        d.config = sol_daemon_config(d, cls.sol_config, cls.lan_config, cls.users)
         return d
 
     def setUp(self):
@@ -287,10 +290,10 @@ class SolBase(DaemonTestCase):
         self.ptys.append(p)
         return p
 
-    def client(self, suite=17):
+    def client(self, suite=17, user=ADMIN_USER, password=ADMIN_PASSWORD):
         c = SolClient(self.daemon.port)
         self.clients.append(c)
-        self.assertEqual(c.open_session(suite=suite), 0)
+        self.assertEqual(c.open_session(user=user, password=password, suite=suite), 0)
         return c
 
     def login_shell(self, p, quit_hint=b""):
@@ -643,6 +646,122 @@ class SolRaw(SolBase):
         c.pump(1.0)
         self.assertTrue(any(p[1] == 5 for p in c.sol_in), c.sol_in)
         self.assertNotIn("ERROR: AddressSanitizer", self.daemon.log())
+
+
+SOL_USER = dict(name="console", password="Cons0le-Integ-Pw", privilege="administrator")
+
+
+class SolRevocation(SolBase):
+    """Taking SOL away from a running console ends its payload: "SOL deactivating", then nothing."""
+
+    sol_config = "history_bytes = 0"
+    users = [dict(name=ADMIN_USER, password=ADMIN_PASSWORD, privilege="administrator"), SOL_USER]
+
+    def setUp(self):
+        super().setUp()
+        self.uid = self.user_id(SOL_USER["name"])
+
+    def user_id(self, name):
+        for uid in range(2, 17):
+            r = self.ipmitool("raw", "0x06", "0x46", str(uid))
+            text = bytes(raw_bytes(r.out)).rstrip(b"\0").decode("ascii", "replace") if r.rc == 0 else ""
+            if text == name:
+                return uid
+        self.fail("user {} not found".format(name))
+
+    def console(self):
+        """A raw console (user `console`) with SOL running; returns it after the first packets."""
+        c = self.client(user=SOL_USER["name"], password=SOL_USER["password"])
+        self.assertEqual(c.activate()[0], 0)
+        c.sol(1, data=b"\r")
+        c.pump(0.5)
+        self.assertTrue(any(p[1] == 1 for p in c.sol_in), c.sol_in)  # its keystroke was ACKed
+        return c
+
+    def assertDeactivated(self, c, admin, what):
+        c.pump(1.0)
+        st = [p[3] for p in c.sol_in]
+        self.assertTrue(st and st[-1] & 0x10, "{}: no SOL deactivating packet: {}".format(what, c.sol_in))
+        self.assertEqual(sum(1 for x in st if x & 0x10), 1, c.sol_in)
+        # Get Payload Activation Status in the admin's session (a new login may not reach administrator now).
+        self.assertEqual(admin.command(0x06, 0x4A, b"\x01"), (0, b"\x01\x00\x00"), what)
+        # The payload is gone: a keystroke is neither ACKed nor typed, but the session still answers.
+        n = len(c.sol_in)
+        c.sol(2, data=b"x")
+        c.pump(0.6)
+        self.assertEqual(c.sol_in[n:], [], what)
+        self.assertEqual(c.command(0x06, 0x01)[0], 0, what)
+
+    def test_each_revocation_ends_the_running_payload(self):
+        admin = self.client()
+        uid = self.uid
+        cases = [
+            # (what, revoke, restore): raw App / Transport requests from the admin session.
+            ("SOL disabled", (0x0C, 0x21, [0x01, 0x01, 0x00]), (0x0C, 0x21, [0x01, 0x01, 0x01])),
+            ("SOL payload access removed", (0x06, 0x4C, [0x01, 0x40 | uid, 0x02, 0, 0, 0]),
+             (0x06, 0x4C, [0x01, uid, 0x02, 0, 0, 0])),
+            ("user disabled", (0x06, 0x47, [uid, 0x00]), (0x06, 0x47, [uid, 0x01])),
+            ("user privilege limit operator", (0x06, 0x43, [0x91, uid, 0x03]), (0x06, 0x43, [0x91, uid, 0x04])),
+            ("channel privilege limit operator", (0x06, 0x40, [0x01, 0x00, 0x83]), (0x06, 0x40, [0x01, 0x00, 0x84])),
+            ("SOL privilege OEM", (0x0C, 0x21, [0x01, 0x02, 0xC5]), (0x0C, 0x21, [0x01, 0x02, 0xC4])),
+        ]
+        for what, revoke, restore in cases:
+            with self.subTest(what):
+                c = self.console()
+                try:
+                    self.assertEqual(admin.command(revoke[0], revoke[1], bytes(revoke[2]))[0], 0, what)
+                    self.assertDeactivated(c, admin, what)
+                finally:
+                    self.assertEqual(admin.command(restore[0], restore[1], bytes(restore[2]))[0], 0, what)
+                self.assertEqual(c.activate()[0], 0, what)  # access back: the same session may activate
+                self.assertEqual(c.deactivate()[0], 0, what)
+        # A change that leaves the console its access leaves its payload alone.
+        c = self.console()
+        self.assertEqual(admin.command(0x06, 0x4C, bytes([0x01, 0x40 | 2, 0x02, 0, 0, 0]))[0], 0)  # admin's own
+        try:
+            c.pump(0.5)
+            self.assertFalse([p for p in c.sol_in if p[3] & 0x10], c.sol_in)
+            self.assertEqual(self.active_instances(), 1)
+        finally:
+            self.assertEqual(admin.command(0x06, 0x4C, bytes([0x01, 2, 0x02, 0, 0, 0]))[0], 0)
+        self.assertDaemonAlive()
+
+    def test_ipmitool_sol_set_enabled_false_ends_a_running_ipmitool(self):
+        a = self.sol_activate("-N", "1", "-R", "2")
+        a.expect(rb"\[SOL Session operational")
+        a.send(b"\x03\r")
+        a.expect(rb"(login: |root@simhost:~# )")
+        try:
+            self.assertOk(self.ipmitool("sol", "set", "enabled", "false", "1"))
+            self.assertEqual(self.active_instances(), 0)
+            # ipmitool ignores the "SOL deactivating" status; its next keystroke goes unanswered and it ends.
+            a.send(b"x")
+            self.assertIsNotNone(a.wait(timeout=40), "ipmitool kept running after SOL was disabled\n" + a.text())
+            self.assertIn("SOL session closed by BMC", a.text())
+            b = self.sol_activate()
+            b.expect(b"SOL payload disabled")
+            self.assertNotEqual(b.wait(), 0)
+        finally:
+            self.assertOk(self.ipmitool("sol", "set", "enabled", "true", "1"))
+        c = self.sol_activate()
+        c.expect(rb"\[SOL Session operational")
+        c.send(b"\r~.")
+        self.assertEqual(c.wait(), 0, c.text())
+
+    def test_ipmiconsole_ends_when_its_users_payload_access_is_revoked(self):
+        p = self.ipmiconsole("-u", SOL_USER["name"], "-p", SOL_USER["password"])
+        p.expect(rb"\[SOL established\]")
+        p.send(b"\x03\r")
+        p.expect(rb"(login: |root@simhost:~# )")
+        try:
+            self.assertOk(self.ipmitool("sol", "payload", "disable", "1", str(self.uid)))
+            rc = p.wait(timeout=20)
+            self.assertIsNotNone(rc, "ipmiconsole kept running\n" + p.text())
+            # FreeIPMI reads the "SOL deactivating" status as its session being taken over.
+            self.assertIn("[SOL session stolen]", p.text())
+            self.assertEqual(self.active_instances(), 0)
+        finally:
+            self.assertOk(self.ipmitool("sol", "payload", "enable", "1", str(self.uid)))
 
 
 class SolSessionTimeout(SolBase):

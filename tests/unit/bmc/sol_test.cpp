@@ -129,6 +129,7 @@ class FakeSessions final : public net::SessionControl {
     net::SessionInfo i;
     i.sessionId = id;
     i.ipmi20 = true;
+    i.privilege = Privilege::administrator;
     i.integrity = integrity;
     i.confidentiality = confidentiality;
     infos[id] = i;
@@ -388,6 +389,14 @@ TEST_F(SolServiceTest, SuspendResumeEncryption) {
   ASSERT_EQ(deactivate(kSidA), ok());
   ASSERT_EQ(activate(kSidWeak, 1, 0x40).cc, Cc::ok);
   EXPECT_EQ(suspend(kSidWeak, 1), err(Cc{0x82}));  // no encryption in that session at all
+}
+
+TEST_F(SolServiceTest, ForcingAuthenticationEndsAPayloadWithoutIntegrity) {
+  sessions.add(kSidWeak, false, false);  // suite 0/1: no integrity
+  ASSERT_EQ(setSol(2, {0x04}), ok());
+  ASSERT_EQ(activate(kSidWeak, 1, 0x00).cc, Cc::ok);
+  ASSERT_EQ(setSol(2, {0x44}), ok());
+  EXPECT_EQ(sol->sessionOf(1), 0u);
 }
 
 // ---- The character stream -------------------------------------------------------------------------
