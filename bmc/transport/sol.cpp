@@ -8,6 +8,7 @@ namespace simbmc::bmc {
 namespace {
 
 using net::kPayloadTypeSol;
+constexpr uint8_t kPayloadTypeIpmi = 0x00;  // §13.27.3 Table 13-16
 
 constexpr uint8_t kParameterRevision = 0x11;
 
@@ -29,6 +30,10 @@ constexpr Cc kOperationNotSupported{0x80};
 constexpr Cc kOperationNotAllowed{0x81};
 constexpr Cc kEncryptionNotAvailable{0x82};
 constexpr Cc kInstanceNotActive{0x83};
+// Its operations, request byte 3.
+constexpr uint8_t kOpSuspend = 0x00;
+constexpr uint8_t kOpResume = 0x01;
+constexpr uint8_t kOpRegenerateIv = 0x02;
 
 // Activate Payload auxiliary request data for SOL, byte 1 (§24.1 Table 24-2).
 constexpr uint8_t kAuxEncrypt = 0x80;
@@ -400,20 +405,31 @@ Reply SolService::deactivate(const RequestContext& ctx, uint8_t type, uint8_t in
   return Reply::ok();
 }
 
-// Suspend/Resume Payload Encryption, §24.3: by the session the instance runs in.
+// Suspend/Resume Payload Encryption, §24.3 Table 24-4, for the session the instance runs in.
+// Operation 0 suspends and 1 resumes (or starts: the spec's "Resume/Start") encryption of the
+// payload; 2 regenerates the initialization vector, which for xRC4 would restart its key stream. Here
+// the only confidentiality algorithm is AES-CBC-128, which draws a fresh random IV for every packet
+// (§13.29), so the next encrypted packet always carries a new IV and the operation succeeds as it
+// stands. The encryption change applies to the next packet either way.
 Reply SolService::suspendResume(const RequestContext& ctx, uint8_t type, uint8_t instance, uint8_t operation) {
+  // IPMI messages are never activated and always travel as the cipher suite says.
+  if (type == kPayloadTypeIpmi) return kOperationNotSupported;
   if (type != kPayloadTypeSol || instance == 0 || instance > capacity_) return Cc::invalidField;
+  if (operation > kOpRegenerateIv) return Cc::invalidField;  // 3 is reserved
   const size_t index = instance - 1;
   if (!active_[index]) return kInstanceNotActive;
   Active& a = *active_[index];
-  if (a.sessionId != ctx.sessionId) return kOperationNotAllowed;
-  if (operation == 0x02) return kOperationNotSupported;  // regenerating keys mid-session
+  // Another session's payload: its keys and its console are not the caller's to change.
+  if (a.sessionId != ctx.sessionId || ctx.sessionId == 0) return kOperationNotAllowed;
   auto session = ctx.sessions != nullptr ? ctx.sessions->findById(ctx.sessionId) : std::nullopt;
   if (!session || !session->confidentiality) return kEncryptionNotAvailable;
-  const bool encrypt = operation == 0x01;
-  if (!encrypt && (authentication_ & kForceEncryption) != 0) return kOperationNotAllowed;
+  if (operation == kOpRegenerateIv) return Reply::ok();
+  if (operation == kOpSuspend && (authentication_ & kForceEncryption) != 0) return kOperationNotAllowed;
+  const bool encrypt = operation == kOpResume;
+  if (encrypt == a.encrypted) return Reply::ok();
   if (!a.channel->setPayloadEncrypted(a.sessionId, kPayloadTypeSol, encrypt)) return Cc::unspecified;
   a.encrypted = encrypt;
+  log::info("sol encryption {} sid=0x{:08x} instance={}", encrypt ? "resumed" : "suspended", a.sessionId, instance);
   return Reply::ok();
 }
 

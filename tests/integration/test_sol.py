@@ -9,7 +9,8 @@
 - raw SOL through the harness's RMCP+ client: the exact Activate Payload reply, completion codes,
   duplicates, and malformed or oversized SOL packets that must never hurt the daemon;
 - revocation: SOL disabled, payload access removed, the user disabled, privilege limits lowered while a
-  console runs end its payload with an "SOL deactivating" packet (ipmitool and ipmiconsole end).
+  console runs end its payload with an "SOL deactivating" packet (ipmitool and ipmiconsole end);
+- Suspend/Resume Payload Encryption (App 0x55): the packets really change, and its completion codes.
 
 Every wait is bounded; every process started here is killed by its own PID / process group.
 """
@@ -162,6 +163,7 @@ class SolClient(RmcpClient):
     def __init__(self, port, timeout=2.0):
         super().__init__(port, timeout)
         self.sol_in = []  # (seq, ack, accepted, status, data) received from the BMC
+        self.sol_encrypted = []  # per packet of sol_in: did it arrive encrypted
 
     def payload_packet(self, payload, ptype=0x01, encrypt=True):
         _, ialg, calg = {2: (1, 1, 0), 3: (1, 1, 1), 17: (3, 4, 1)}[self.suite]
@@ -195,6 +197,7 @@ class SolClient(RmcpClient):
         payload = self._decode(pkt)
         if pkt[5] & 0x3F == 0x01:
             self.sol_in.append((payload[0] & 0x0F, payload[1] & 0x0F, payload[2], payload[3], bytes(payload[4:])))
+            self.sol_encrypted.append(bool(pkt[5] & 0x80))
             return None
         return payload
 
@@ -213,7 +216,7 @@ class SolClient(RmcpClient):
                 return cc, rdata
         raise IpmiError("no reply to netfn 0x{:02x} cmd 0x{:02x}".format(netfn, cmd))
 
-    def pump(self, seconds):
+    def pump(self, seconds, encrypt=True):
         """Receives SOL packets for `seconds`, ACKing each character packet like a console."""
         deadline = time.monotonic() + seconds
         for _ in range(10000):
@@ -224,7 +227,7 @@ class SolClient(RmcpClient):
             self._take(self.recv(min(left, 0.2)))
             for seq, _, _, _, data in self.sol_in[before:]:
                 if seq:
-                    self.sol(0, seq, len(data))
+                    self.sol(0, seq, len(data), encrypt=encrypt)
 
     def text(self):
         return b"".join(p[4] for p in self.sol_in).decode("utf-8", "replace")
@@ -762,6 +765,84 @@ class SolRevocation(SolBase):
             self.assertEqual(self.active_instances(), 0)
         finally:
             self.assertOk(self.ipmitool("sol", "payload", "enable", "1", str(self.uid)))
+
+
+class SolSuspendResume(SolBase):
+    """Suspend/Resume Payload Encryption (App 0x55, IPMI v2.0 §24.3 Table 24-4): operation 0 suspends, 1
+    resumes, 2 regenerates the IV (AES-CBC-128 has a fresh one in every packet)."""
+
+    sol_config = "history_bytes = 0"
+    lan_config = dict(cipher_suites=[17, 3, 2])
+
+    def suspend(self, client, op, instance=1, ptype=0x01):
+        return client.command(0x06, 0x55, bytes([ptype, instance, op]))[0]
+
+    def test_suspend_and_resume_change_the_packets(self):
+        self.assertOk(self.ipmitool("sol", "set", "force-encryption", "false", "1"))
+        try:
+            c = self.client()
+            self.assertEqual(c.activate()[0], 0)
+            c.pump(0.3)
+            c.sol(1, data=b"\r")
+            c.pump(1.0)
+            self.assertTrue(c.sol_in and all(c.sol_encrypted), c.sol_in)
+            self.assertEqual(self.suspend(c, 0), 0)
+            c.sol_in.clear()
+            c.sol_encrypted.clear()
+            c.sol(2, data=b"\r", encrypt=False)  # the console's packets follow the setting too
+            c.pump(1.0, encrypt=False)
+            self.assertTrue(any(p[1] == 2 for p in c.sol_in), c.sol_in)  # ACKed
+            self.assertTrue(any(p[4] for p in c.sol_in), c.sol_in)       # and the host answered
+            self.assertFalse(any(c.sol_encrypted), c.sol_in)
+            self.assertEqual(self.suspend(c, 2), 0)  # regenerate the IV: nothing to do while suspended
+            self.assertEqual(self.suspend(c, 1), 0)
+            c.sol_in.clear()
+            c.sol_encrypted.clear()
+            c.sol(3, data=b"\r")
+            c.pump(1.0)
+            self.assertTrue(any(p[1] == 3 for p in c.sol_in), c.sol_in)
+            self.assertTrue(c.sol_encrypted and all(c.sol_encrypted), c.sol_in)
+            self.assertEqual(self.suspend(c, 2), 0)
+            # Forcing encryption again ends a payload that is not encrypted; this one is, so it stays.
+            self.assertOk(self.ipmitool("sol", "set", "force-encryption", "true", "1"))
+            self.assertEqual(self.active_instances(), 1)
+            self.assertEqual(self.suspend(c, 0), 0x81)  # parameter 2 forces encryption
+            self.assertEqual(c.deactivate()[0], 0)
+        finally:
+            self.assertOk(self.ipmitool("sol", "set", "force-encryption", "true", "1"))
+
+    def test_completion_codes_with_ipmitool_raw(self):
+        def raw(*data):
+            return self.ipmitool("raw", "0x06", "0x55", *["0x{:02x}".format(b) for b in data])
+        for data, want in [((0x01, 0x01, 0x01), "rsp=0x83"),   # instance not active
+                           ((0x01, 0x01, 0x00), "rsp=0x83"),
+                           ((0x01, 0x01, 0x03), "rsp=0xcc"),   # reserved operation
+                           ((0x01, 0x00, 0x01), "rsp=0xcc"),   # instance 0 is reserved
+                           ((0x00, 0x01, 0x00), "rsp=0x80"),   # IPMI messages: not for that payload type
+                           ((0x01, 0x01), "rsp=0xc7"),
+                           ((0x01, 0x01, 0x01, 0x00), "rsp=0xc7")]:
+            r = raw(*data)
+            self.assertIn(want, r.err, r.describe())
+        # Another session's active instance is not this session's to change.
+        c = self.client()
+        self.assertEqual(c.activate()[0], 0)
+        r = raw(0x01, 0x01, 0x01)
+        self.assertIn("rsp=0x81", r.err, r.describe())
+        self.assertEqual(self.suspend(c, 1), 0)
+        self.assertEqual(c.deactivate()[0], 0)
+        r = raw(0x01, 0x01, 0x00)
+        self.assertIn("rsp=0x83", r.err, r.describe())
+        # A session whose cipher suite has no confidentiality (2: integrity only) has nothing to resume.
+        self.assertOk(self.ipmitool("sol", "set", "force-encryption", "false", "1"))
+        try:
+            weak = self.client(suite=2)
+            self.assertEqual(weak.activate(1, 0x40)[0], 0)
+            for op in (0, 1, 2):
+                self.assertEqual(self.suspend(weak, op), 0x82, op)
+            self.assertEqual(weak.deactivate()[0], 0)
+        finally:
+            self.assertOk(self.ipmitool("sol", "set", "force-encryption", "true", "1"))
+        self.assertDaemonAlive()
 
 
 class SolSessionTimeout(SolBase):

@@ -374,21 +374,65 @@ TEST_F(SolServiceTest, InstanceInfoNamesTheSession) {
 
 // ---- Suspend/Resume Payload Encryption (§24.3) -----------------------------------------------------
 
+// Table 24-4: operation 0 suspends, 1 resumes (or starts), 2 regenerates the IV, 3 is reserved.
 TEST_F(SolServiceTest, SuspendResumeEncryption) {
   auto suspend = [&](uint32_t sid, uint8_t op) { return call(ctx(sid), kApp, kSuspend, {0x01, 0x01, op}); };
   EXPECT_EQ(suspend(kSidA, 0), err(Cc{0x83}));  // not active
+  EXPECT_EQ(suspend(kSidA, 1), err(Cc{0x83}));
   ASSERT_EQ(activate(kSidA).cc, Cc::ok);
   EXPECT_EQ(suspend(kSidA, 0), err(Cc{0x81}));  // parameter 2 forces encryption
+  EXPECT_TRUE(payloads.open[kSidA].encrypted);
   EXPECT_EQ(suspend(kSidB, 1), err(Cc{0x81}));  // not the owner
-  EXPECT_EQ(suspend(kSidA, 2), err(Cc{0x80}));  // regenerate keys: not supported
-  ASSERT_EQ(setSol(2, {0x44}), ok());
+  EXPECT_EQ(suspend(kSidA, 1), ok());           // already encrypted: nothing to change
+  EXPECT_EQ(suspend(kSidA, 2), ok());           // AES-CBC-128: a fresh IV in every packet anyway
+  EXPECT_TRUE(payloads.open[kSidA].encrypted);
+  ASSERT_EQ(setSol(2, {0x44}), ok());           // encryption no longer forced
   EXPECT_EQ(suspend(kSidA, 0), ok());
+  EXPECT_FALSE(payloads.open[kSidA].encrypted);
+  EXPECT_EQ(suspend(kSidA, 0), ok());           // already suspended
+  EXPECT_EQ(suspend(kSidA, 2), ok());
   EXPECT_FALSE(payloads.open[kSidA].encrypted);
   EXPECT_EQ(suspend(kSidA, 1), ok());
   EXPECT_TRUE(payloads.open[kSidA].encrypted);
   ASSERT_EQ(deactivate(kSidA), ok());
+  EXPECT_EQ(suspend(kSidA, 1), err(Cc{0x83}));
   ASSERT_EQ(activate(kSidWeak, 1, 0x40).cc, Cc::ok);
-  EXPECT_EQ(suspend(kSidWeak, 1), err(Cc{0x82}));  // no encryption in that session at all
+  for (uint8_t op : {0, 1, 2}) EXPECT_EQ(suspend(kSidWeak, op), err(Cc{0x82})) << int(op);  // no encryption in that session
+}
+
+TEST_F(SolServiceTest, ResumeStartsEncryptionOfAPayloadActivatedWithout) {
+  ASSERT_EQ(setSol(2, {0x44}), ok());
+  ASSERT_EQ(activate(kSidA, 1, 0x40).cc, Cc::ok);
+  EXPECT_FALSE(payloads.open[kSidA].encrypted);
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x01, 0x01, 0x01}), ok());
+  EXPECT_TRUE(payloads.open[kSidA].encrypted);
+}
+
+TEST_F(SolServiceTest, SuspendResumeBadRequests) {
+  ASSERT_EQ(activate(kSidA).cc, Cc::ok);
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x01, 0x01, 0x03}), err(Cc::invalidField));  // reserved operation
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x01, 0x01, 0x04}), err(Cc::invalidField));  // reserved bits
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x01, 0x00, 0x01}), err(Cc::invalidField));  // instance 0
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x01, 0x02, 0x01}), err(Cc::invalidField));  // beyond capacity
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x01, 0x11, 0x01}), err(Cc::invalidField));  // reserved bits
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x02, 0x01, 0x01}), err(Cc::invalidField));  // OEM explicit
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x41, 0x01, 0x01}), err(Cc::invalidField));  // reserved bits
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x00, 0x01, 0x00}), err(Cc{0x80}));  // IPMI messages: never
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x01, 0x01}), err(Cc::invalidLength));
+  EXPECT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x01, 0x01, 0x01, 0x00}), err(Cc::invalidLength));
+  EXPECT_EQ(call(ctx(kSidA, Privilege::callback), kApp, kSuspend, {0x01, 0x01, 0x01}), err(Cc::insufficientPrivilege));
+  EXPECT_TRUE(payloads.open[kSidA].encrypted);
+}
+
+TEST_F(SolServiceTest, ForcingEncryptionEndsASuspendedPayload) {
+  ASSERT_EQ(setSol(2, {0x44}), ok());
+  ASSERT_EQ(activate(kSidA).cc, Cc::ok);
+  ASSERT_EQ(call(ctx(kSidA), kApp, kSuspend, {0x01, 0x01, 0x00}), ok());
+  ASSERT_EQ(setSol(2, {0xC4}), ok());
+  auto toA = payloads.to(kSidA);
+  ASSERT_EQ(toA.size(), 1u);
+  EXPECT_EQ(toA[0].p.status, net::sol::kStDeactivating);
+  EXPECT_EQ(sol->sessionOf(1), 0u);
 }
 
 TEST_F(SolServiceTest, ForcingAuthenticationEndsAPayloadWithoutIntegrity) {
