@@ -10,6 +10,16 @@ void CommandRegistry::addRaw(uint8_t netfn, uint8_t cmd, Privilege privilege, Ra
   handlers_[key(netfn, cmd)] = Entry{privilege, access, std::move(handler)};
 }
 
+bool CommandRegistry::wrap(uint8_t netfn, uint8_t cmd, Wrapper wrapper) {
+  auto it = handlers_.find(key(netfn, cmd));
+  if (it == handlers_.end()) return false;
+  it->second.handler = [next = std::move(it->second.handler), wrapper = std::move(wrapper)](const RequestContext& ctx,
+                                                                                              Reader& r) {
+    return wrapper(ctx, r, next);
+  };
+  return true;
+}
+
 std::optional<Privilege> CommandRegistry::privilegeOf(uint8_t netfn, uint8_t cmd) const {
   auto it = handlers_.find(key(netfn, cmd));
   if (it == handlers_.end()) return std::nullopt;

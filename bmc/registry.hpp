@@ -75,6 +75,13 @@ class CommandRegistry final : public net::Dispatcher {
         access);
   }
 
+  // Puts `wrapper` in front of the handler registered for (netfn, cmd), keeping its privilege and
+  // access: the wrapper sees each request first (with the Reader at its start) and answers it or
+  // calls `next`. For a service that owns part of another's command space, such as the watchdog's
+  // sensor among the configured sensors. False (nothing changed) when nothing is registered.
+  using Wrapper = std::function<Reply(const RequestContext&, Reader&, const RawHandler& next)>;
+  bool wrap(uint8_t netfn, uint8_t cmd, Wrapper wrapper);
+
   bool contains(uint8_t netfn, uint8_t cmd) const { return handlers_.contains(key(netfn, cmd)); }
   std::optional<Privilege> privilegeOf(uint8_t netfn, uint8_t cmd) const;
 

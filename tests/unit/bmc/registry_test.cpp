@@ -300,5 +300,32 @@ TEST_F(RegistryTest, SameCommandNumberInDifferentNetFnsIsDistinct) {
   EXPECT_EQ(r->data, (Bytes{0x01, 0x02, 0x03}));
 }
 
+TEST_F(RegistryTest, AWrapperAnswersItsRequestsAndPassesTheRestOnWithTheReaderUntouched) {
+  // Answers requests whose first byte is 0x42 itself; the rest reach the original handler whole.
+  ASSERT_TRUE(reg.wrap(kNetFn, kTwoBytes, [](const RequestContext& ctx, Reader& r, const auto& next) -> Reply {
+    Reader peek = r;
+    if (peek.u8() != 0x42) return next(ctx, r);
+    r.skip(2);
+    if (!r.done()) return Cc::invalidLength;
+    return Reply::ok({0x42});
+  }));
+  auto mine = run(inSession(Privilege::user), kTwoBytes, {0x42, 0x00});
+  ASSERT_TRUE(mine.has_value());
+  EXPECT_EQ(mine->data, (Bytes{0x42}));
+  EXPECT_EQ(calls, 0);
+  auto theirs = run(inSession(Privilege::user), kTwoBytes, {0x01, 0x02});
+  ASSERT_TRUE(theirs.has_value());
+  EXPECT_EQ(theirs->data, (Bytes{0x03}));
+  EXPECT_EQ(calls, 1);
+  // The original's policy still applies to what it is passed: length, field, privilege.
+  EXPECT_EQ(run(inSession(Privilege::user), kTwoBytes, {0x01})->cc, Cc::invalidLength);
+  EXPECT_EQ(run(inSession(Privilege::user), kTwoBytes, {0xFF, 0x00})->cc, Cc::invalidField);
+  EXPECT_EQ(run(inSession(Privilege::callback), kTwoBytes, {0x42, 0x00})->cc, Cc::insufficientPrivilege);
+  EXPECT_EQ(reg.privilegeOf(kNetFn, kTwoBytes), Privilege::user);
+  // Nothing to wrap: nothing registered.
+  EXPECT_FALSE(reg.wrap(kNetFn, 0x7F, [](const RequestContext&, Reader&, const auto&) { return Reply::ok(); }));
+  EXPECT_FALSE(reg.contains(kNetFn, 0x7F));
+}
+
 }  // namespace
 }  // namespace simbmc::bmc
