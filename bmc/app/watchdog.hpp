@@ -25,6 +25,14 @@
 //   the start.
 // - An initial countdown of 0 expires at once when the timer is started (§27.6).
 // - Volatile: nothing is persisted; a BMC restart starts with the timer stopped and un-initialized.
+// - Its "Watchdog 2" sensor (attachSensor): the events carry its number; Get Sensor Reading and Get
+//   Sensor Event Status on it return the offset of the last watchdog event as the one asserted
+//   discrete state (00h timer expired, 01h hard reset, 02h power down, 03h power cycle, 08h timer
+//   interrupt; none before the first event); Set Sensor Event Enable turns its event messages
+//   (all events, scanning) off and on, which gates the SEL entries like "don't log" does. Unless the
+//   config declares a sensor of type 23h (which then stands for it), the BMC generates a compact SDR
+//   for it (sensorRecord), owned by the BMC (20h, LUN 0) with the BMC's entity (06h system management
+//   module, instance 1), so `ipmitool sdr elist`, `sel elist`, `ipmi-sensors` and `ipmi-sel` name it.
 //
 // Single-threaded (the io_context thread). `timers`, `host` and `messageFlags` (the Bmc's App state
 // byte) must outlive this object; its destructor cancels its timers and detaches its host listener.
@@ -32,6 +40,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "bmc/event_sink.hpp"
 #include "bmc/host_control.hpp"
@@ -68,9 +80,21 @@ struct WatchdogSettings {
 };
 
 struct WatchdogConfig {
-  // The sensor number of the "Watchdog 2" sensor in the events (no SDR is implied).
+  // The "Watchdog 2" sensor: the number it gets when no configured sensor has it, and the ID string
+  // of its SDR (1..16 characters).
   uint8_t sensorNumber = 0x81;
+  std::string sensorName = "BMC Watchdog";
 };
+
+// Which number the watchdog's sensor takes among `served` (the sensors the Sensor/Event NetFn
+// already serves): the first of type 23h (the config declared the watchdog's sensor: no record is
+// generated), else `preferred` or the next free number after it. nullopt when all 255 are taken.
+struct WatchdogSensorChoice {
+  uint8_t number = 0;
+  bool generateRecord = true;
+};
+std::optional<WatchdogSensorChoice> chooseWatchdogSensor(const std::vector<std::pair<uint8_t, uint8_t>>& served,
+                                                         uint8_t preferred);
 
 // Command-specific completion code of Reset Watchdog Timer (§27.5).
 inline constexpr Cc kWatchdogUninitialized{0x80};
@@ -98,6 +122,19 @@ class Watchdog {
   // The 8 data bytes of the Get Watchdog Timer response (§27.7).
   Bytes get() const;
 
+  // Makes `number` the watchdog's sensor: its events carry it, and the Sensor/Event NetFn's sensor
+  // commands (Get Sensor Reading, Get Sensor Event Status, Get/Set Sensor Event Enable, Re-arm
+  // Sensor Events, Get/Set Sensor Type, and the threshold commands, 0xCD) are answered here for it,
+  // in front of what is registered already (registered here, 0xCB for other numbers, when nothing
+  // is). Call after the sensor commands are registered.
+  void attachSensor(CommandRegistry& registry, uint8_t number);
+  uint8_t sensorNumber() const { return config_.sensorNumber; }
+  // The sensor's compact SDR (§43.2 Table 43-2), record ID bytes 0 for the repository to assign.
+  Bytes sensorRecord() const;
+  // The discrete state of the sensor: the bit of the last event's offset (0 before any).
+  uint16_t sensorStates() const { return sensorStates_; }
+  bool sensorEventsEnabled() const { return sensorEvents_ && sensorScanning_; }
+
   bool running() const { return running_; }
   bool initialized() const { return initialized_; }
   // Present countdown in 100 ms units, from the TimerQueue's clock.
@@ -112,7 +149,11 @@ class Watchdog {
   void expire();
   void preTimeout();
   void onPowerEvent(PowerEvent event);
+  // Sets the sensor state to `offset` and logs it unless "don't log" or the sensor's event enables
+  // say otherwise.
+  void recordEvent(uint8_t offset);
   void logEvent(uint8_t offset) const;
+  Reply sensorCommand(uint8_t cmd, ByteView data);
 
   TimerQueue& timers_;
   HostControl& host_;
@@ -125,6 +166,9 @@ class Watchdog {
   SteadyTime deadline_{};
   uint16_t stoppedCountdown_ = 0;  // the present countdown while stopped
   uint8_t expirationFlags_ = 0;
+  uint16_t sensorStates_ = 0;
+  bool sensorEvents_ = true;    // Set Sensor Event Enable byte 2 [7]
+  bool sensorScanning_ = true;  // byte 2 [6]
   TimerQueue::Id expiryTimer_ = 0;
   TimerQueue::Id preTimeoutTimer_ = 0;
   // HostControl has no removeListener: the listener holds a weak reference and goes inert with us.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -474,6 +475,194 @@ TEST_F(WatchdogTest, IpmitoolOffCommandStopsAndClearsSmsOs) {
   advance(milliseconds(100));
   ASSERT_EQ(call(kSet, {0x04, 0x00, 0x00, 0x10, 0xB8, 0x0B}), ok());
   EXPECT_EQ(get(), (Bytes{0x04, 0x00, 0x00, 0x00, 0xB8, 0x0B, 0xB8, 0x0B}));
+}
+
+// ---- The "Watchdog 2" sensor (Table 42-3; §35 sensor commands; §43.2 compact record) -------------
+
+namespace sensor {
+constexpr uint8_t kGetReading = 0x2D, kGetEventStatus = 0x2B, kSetEventEnable = 0x28, kGetEventEnable = 0x29,
+                  kRearm = 0x2A, kGetType = 0x2F, kSetType = 0x2E, kGetThresholds = 0x27, kSetThresholds = 0x26,
+                  kGetHysteresis = 0x25, kGetFactors = 0x23;
+}  // namespace sensor
+
+class WatchdogSensorTest : public WatchdogTest {
+ protected:
+  static constexpr uint8_t kNumber = 0x81, kConfigured = 0x10;
+  void SetUp() override {
+    WatchdogTest::SetUp();
+    // What the SensorService registers: one configured sensor, 0x10, answering 0x5A to everything.
+    for (uint8_t cmd = 0x23; cmd <= 0x2F; ++cmd) {
+      if (cmd == 0x2C) continue;
+      const bool sets = cmd == 0x24 || cmd == 0x26 || cmd == 0x28 || cmd == 0x2A || cmd == 0x2E;  // Appendix G
+      registry_.addRaw(netfn::sensorEvent, cmd, sets ? Privilege::operator_ : Privilege::user,
+                       [this](const RequestContext&, Reader& r) -> Reply {
+                         ++configuredCalls_;
+                         const uint8_t n = r.u8();
+                         (void)r.rest();
+                         if (n != kConfigured) return Cc::notPresent;
+                         return Reply::ok({0x5A});
+                       });
+    }
+    watchdog_.attachSensor(registry_, kNumber);
+  }
+  Resp sensorCall(uint8_t cmd, Bytes data, Privilege p = Privilege::operator_) {
+    net::RequestContext ctx;
+    ctx.channel = 1;
+    ctx.privilege = p;
+    ctx.sessionId = 0x1234;
+    ctx.userId = 2;
+    auto r = registry_.dispatch(ctx, net::IpmiRequest{netfn::sensorEvent, 0, cmd, data});
+    EXPECT_TRUE(r.has_value());
+    if (!r) return err(Cc::unspecified);
+    return Resp{r->cc, std::move(r->data)};
+  }
+  // Arms and expires the timer with `action` (§27.6 byte 2), optionally with a pre-timeout.
+  void expireWith(uint8_t actions, uint8_t pretimeout = 0) {
+    ASSERT_EQ(set(timerUse::smsOs, actions, pretimeout, 0, 10), ok());
+    ASSERT_EQ(call(kReset), ok());
+    advance(seconds(2));
+  }
+  int configuredCalls_ = 0;
+};
+
+TEST_F(WatchdogSensorTest, ItsEventsCarryItsNumber) {
+  expireWith(0x01);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].sensorNumber, kNumber);
+  EXPECT_EQ(watchdog_.sensorNumber(), kNumber);
+}
+
+TEST_F(WatchdogSensorTest, TheReadingIsTheLastWatchdogEvent) {
+  // Table 35-15: no numeric reading, events and scanning enabled, states 0-7, [7] 1b | states 8-14.
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kNumber}), ok({0x00, 0xC0, 0x00, 0x80}));
+  expireWith(0x01);  // hard reset: offset 01h
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kNumber}), ok({0x00, 0xC0, 0x02, 0x80}));
+  EXPECT_EQ(sensorCall(sensor::kGetEventStatus, {kNumber}), ok({0xC0, 0x02, 0x00, 0x00, 0x00}));
+  expireWith(0x03);  // power cycle: 03h
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kNumber}), ok({0x00, 0xC0, 0x08, 0x80}));
+  expireWith(0x02);  // power down: 02h
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kNumber}), ok({0x00, 0xC0, 0x04, 0x80}));
+  // The host is off: a hard reset cannot happen, the event is "timer expired" (00h).
+  expireWith(0x01);
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kNumber}), ok({0x00, 0xC0, 0x01, 0x80}));
+  EXPECT_EQ(watchdog_.sensorStates(), 0x0001);
+}
+
+TEST_F(WatchdogSensorTest, ThePreTimeoutInterruptIsOffset8UntilTheExpiry) {
+  host_.on = true;
+  ASSERT_EQ(set(timerUse::smsOs, 0x31, 1, 0, 30), ok());  // messaging pre-timeout 1 s, hard reset, 3 s
+  ASSERT_EQ(call(kReset), ok());
+  advance(milliseconds(2000));
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kNumber}), ok({0x00, 0xC0, 0x00, 0x81}));  // 08h
+  advance(milliseconds(1000));
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kNumber}), ok({0x00, 0xC0, 0x02, 0x80}));  // 01h
+}
+
+TEST_F(WatchdogSensorTest, DontLogStillUpdatesTheState) {
+  ASSERT_EQ(set(0x80 | timerUse::smsOs, 0x00, 0, 0, 5), ok());
+  ASSERT_EQ(call(kReset), ok());
+  advance(seconds(1));
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_EQ(watchdog_.sensorStates(), 0x0001);
+}
+
+TEST_F(WatchdogSensorTest, EventEnablesGateTheSelEntries) {
+  // Table 35-12: all events + scanning; the assertion mask is every state the sensor has.
+  EXPECT_EQ(sensorCall(sensor::kGetEventEnable, {kNumber}), ok({0xC0, 0x0F, 0x01, 0x00, 0x00}));
+  EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber, 0x40}), ok());  // events off, scanning on
+  EXPECT_EQ(sensorCall(sensor::kGetEventEnable, {kNumber}), ok({0x40, 0x0F, 0x01, 0x00, 0x00}));
+  expireWith(0x00);
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kNumber}), ok({0x00, 0x40, 0x01, 0x80}));
+  // Per-event selections are accepted (the masks have nothing to select: entire sensor only).
+  EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber, 0xD0, 0x0F, 0x01, 0x00, 0x00}), ok());
+  expireWith(0x00);
+  EXPECT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber, 0xF0}), err(Cc::invalidField));  // 11b reserved
+  EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber, 0xC1}), err(Cc::invalidField));  // reserved bits
+  EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber}), err(Cc::invalidLength));
+  EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber, 0xC0, 0, 0, 0, 0, 0}), err(Cc::invalidLength));
+  EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber, 0x80}, Privilege::user), err(Cc::insufficientPrivilege));
+}
+
+TEST_F(WatchdogSensorTest, TypeRearmAndTheThresholdCommands) {
+  EXPECT_EQ(sensorCall(sensor::kGetType, {kNumber}), ok({0x23, 0x6F}));
+  EXPECT_EQ(sensorCall(sensor::kSetType, {kNumber, 0x01, 0x01}), err(Cc::illegalForSensorOrRecord));
+  EXPECT_EQ(sensorCall(sensor::kRearm, {kNumber, 0x80}), ok());
+  EXPECT_EQ(sensorCall(sensor::kRearm, {kNumber, 0x00, 0x01, 0x00, 0x00, 0x00}), ok());
+  EXPECT_EQ(sensorCall(sensor::kGetThresholds, {kNumber}), err(Cc::illegalForSensorOrRecord));
+  EXPECT_EQ(sensorCall(sensor::kSetThresholds, {kNumber, 0x3F, 1, 2, 3, 4, 5, 6}), err(Cc::illegalForSensorOrRecord));
+  EXPECT_EQ(sensorCall(sensor::kGetHysteresis, {kNumber, 0xFF}), err(Cc::illegalForSensorOrRecord));
+  EXPECT_EQ(sensorCall(sensor::kGetFactors, {kNumber, 0x00}), err(Cc::illegalForSensorOrRecord));
+  // Lengths are checked before anything else.
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kNumber, 0x00}), err(Cc::invalidLength));
+  EXPECT_EQ(sensorCall(sensor::kGetThresholds, {kNumber, 0x00}), err(Cc::invalidLength));
+  EXPECT_EQ(sensorCall(sensor::kSetType, {kNumber, 0x01}), err(Cc::invalidLength));
+  EXPECT_EQ(configuredCalls_, 0);
+}
+
+TEST_F(WatchdogSensorTest, OtherSensorNumbersReachTheSensorService) {
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {kConfigured}), ok({0x5A}));
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {0x42}), err(Cc::notPresent));
+  EXPECT_EQ(sensorCall(sensor::kGetReading, {}), err(Cc::notPresent));  // what the service says to that
+  EXPECT_EQ(configuredCalls_, 3);
+}
+
+TEST_F(WatchdogTest, WithoutSensorCommandsRegisteredItServesItsOwn) {
+  watchdog_.attachSensor(registry_, 0x81);
+  net::RequestContext ctx;
+  ctx.privilege = Privilege::user;
+  ctx.sessionId = 1;
+  auto r = registry_.dispatch(ctx, net::IpmiRequest{netfn::sensorEvent, 0, 0x2D, Bytes{0x81}});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->cc, Cc::ok);
+  r = registry_.dispatch(ctx, net::IpmiRequest{netfn::sensorEvent, 0, 0x2D, Bytes{0x82}});
+  EXPECT_EQ(r->cc, Cc::notPresent);
+  r = registry_.dispatch(ctx, net::IpmiRequest{netfn::sensorEvent, 0, 0x2D, Bytes{}});
+  EXPECT_EQ(r->cc, Cc::invalidLength);
+}
+
+TEST_F(WatchdogSensorTest, TheCompactRecord) {
+  const Bytes r = watchdog_.sensorRecord();
+  const std::string name = "BMC Watchdog";
+  ASSERT_EQ(r.size(), 32u + name.size());
+  EXPECT_EQ((Bytes{r.begin(), r.begin() + 5}), (Bytes{0x00, 0x00, 0x51, 0x02, static_cast<uint8_t>(r.size() - 5)}));
+  EXPECT_EQ(r[5], 0x20);     // owner: the BMC
+  EXPECT_EQ(r[6], 0x00);     // LUN 0, channel 0
+  EXPECT_EQ(r[7], kNumber);  // sensor number
+  EXPECT_EQ(r[8], 0x06);     // entity: system management module
+  EXPECT_EQ(r[9], 0x01);
+  EXPECT_EQ(r[11] & 0x03, 0x01);  // event message control: entire sensor
+  EXPECT_EQ(r[12], 0x23);
+  EXPECT_EQ(r[13], 0x6F);
+  EXPECT_EQ((Bytes{r[14], r[15], r[16], r[17], r[18], r[19]}), (Bytes{0x0F, 0x01, 0x00, 0x00, 0x0F, 0x01}));
+  EXPECT_EQ(r[31], 0xC0 | name.size());
+  EXPECT_EQ(std::string(r.begin() + 32, r.end()), name);
+}
+
+TEST(WatchdogSensorChoice, AConfiguredWatchdogSensorStandsForIt) {
+  auto c = chooseWatchdogSensor({{0x10, 0x01}, {0x42, 0x23}, {0x43, 0x23}}, 0x81);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->number, 0x42);
+  EXPECT_FALSE(c->generateRecord);
+}
+
+TEST(WatchdogSensorChoice, ElseThePreferredOrTheNextFreeNumber) {
+  auto c = chooseWatchdogSensor({{0x10, 0x01}, {0x80, 0x09}}, 0x81);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->number, 0x81);
+  EXPECT_TRUE(c->generateRecord);
+  c = chooseWatchdogSensor({{0x81, 0x01}, {0x82, 0x02}}, 0x81);
+  EXPECT_EQ(c->number, 0x83);
+  std::vector<std::pair<uint8_t, uint8_t>> all;
+  for (unsigned n = 0; n < 0xFF; ++n) all.emplace_back(static_cast<uint8_t>(n), 0x01);
+  EXPECT_FALSE(chooseWatchdogSensor(all, 0x81).has_value());
+  all.pop_back();  // 0xFE free: found after wrapping past nothing
+  c = chooseWatchdogSensor(all, 0x81);
+  EXPECT_EQ(c->number, 0xFE);
+  all.erase(all.begin());  // 0x00 free as well; 0xFF is never chosen
+  c = chooseWatchdogSensor(all, 0xFF);
+  EXPECT_EQ(c->number, 0x00);
 }
 
 }  // namespace
