@@ -19,7 +19,10 @@
 //   mode 2  request: body = [netfn<<2|lun][cmd][data...] sent as a correctly signed/encrypted IPMI
 //           request in the chosen session; the reply, if any, is verified as a client would.
 //   mode 3  payload: body = [payload type][payload...]: the raw payload (no checksums fixed), signed
-//           and encrypted correctly in the chosen session (1.5 sessions: the raw message).
+//           and encrypted correctly in the chosen session (1.5 sessions: the raw message). Bit 7 of
+//           the type byte sends it signed but not encrypted: what an SOL payload activated without
+//           encryption or suspended (Suspend/Resume Payload Encryption) carries, and otherwise a
+//           packet the BMC must drop.
 //   mode 4  sequence games: body = [seq delta (int8)][rqSeq][netfn<<2|lun][cmd][data...]: as mode 2
 //           but with the session sequence number moved (replays, duplicates, jumps) and a chosen rqSeq
 //           (retry cache).
@@ -189,7 +192,7 @@ class Harness {
   // ---- Session packets -------------------------------------------------------------------------
 
   // The datagram a console sends in session `s` carrying `payload` (an IPMI message for type 0).
-  Bytes wrap(ClientSession& s, uint8_t payloadType, ByteView payload, uint32_t seq) {
+  Bytes wrap(ClientSession& s, uint8_t payloadType, ByteView payload, uint32_t seq, bool plain = false) {
     Bytes out = {0x06, 0x00, 0xFF, 0x07};
     net::Writer w(out);
     if (!s.v20) {
@@ -203,7 +206,7 @@ class Harness {
       return out;
     }
     const bool auth = s.suite.integrity != crypto::IntegrityAlg::none;
-    const bool enc = s.suite.conf != crypto::ConfAlg::none;
+    const bool enc = s.suite.conf != crypto::ConfAlg::none && !plain;
     Bytes body(payload.begin(), payload.end());
     if (enc) {
       // A counter IV keeps inputs reproducible; the BMC must not care where the IV came from.
@@ -286,7 +289,7 @@ class Harness {
 
   void payload(ClientSession& s, ByteView body) {
     if (body.empty()) return;
-    Bytes datagram = wrap(s, body[0] & 0x3F, body.subspan(1), s.nextSeq++);
+    Bytes datagram = wrap(s, body[0] & 0x3F, body.subspan(1), s.nextSeq++, (body[0] & 0x80) != 0);
     lan_.send(datagram);
   }
 

@@ -193,6 +193,59 @@ def session_seeds():
         record(sel(2, 1), 0, req(APP, 0x48, [0x01, 0x01, 0x00, 0, 0, 0])),
         record(sel(2, 0), 0x82, req(APP, 0x49, [0x01, 0x01, 0, 0, 0, 0])),
         record(sel(3, 0), 0, bytes([0x01, 0x03, 0x00, 0x00, 0x00]) + b"x"), store=True)
+    # Hostile SOL in an active instance: short, header-only, every operation bit, NACKs, the largest
+    # accepted packets and oversized ones, duplicates, plaintext in an encrypted activation, retries and
+    # the stalled probe (time), then packets after the deactivation and other payload types.
+    sol1 = lambda seq, ack=0, count=0, op=0, data=b"", plain=False: record(
+        sel(3, 0), 0, bytes([0x81 if plain else 0x01, seq, ack, count, op]) + data)
+    s["sol_hostile"] = session_script(
+        record(sel(2, 0), 0, req(APP, 0x48, [0x01, 0x01, 0xC6, 0, 0, 0])),
+        record(sel(3, 0), 0x41, b"\x01"), record(sel(3, 0), 0x88, b"\x01" + bytes(4)),  # retries, stall, probe
+        record(sel(3, 0), 0, b"\x01\x01"), record(sel(3, 0), 0, b"\x01\x01\x00"),
+        record(sel(3, 0), 0, b"\x01\x01\x00\x00"), sol1(0x01),
+        sol1(0x02, op=0x10, data=b"x"), sol1(0x03, op=0x08, data=b"y"), record(sel(3, 0), 0x42, b"\x01" + bytes(4)),
+        sol1(0x04, data=b"z"), sol1(0x05, op=0x03, data=b"q"), sol1(0x06, op=0x24, data=b"r"),
+        sol1(0x00, ack=0x01, op=0x40), sol1(0x00, ack=0x01, count=0xFF), sol1(0x00, ack=0x0F, count=0x01),
+        sol1(0x07, data=b"C" * 255), sol1(0x08, data=b"D" * 259), sol1(0x09, data=b"E" * 260),
+        sol1(0x0A, data=b"F" * 1000), sol1(0x0A, data=b"F" * 1000), sol1(0x0B, data=b"G"), sol1(0x0B, data=b"G"),
+        sol1(0xFF, ack=0xFF, count=0xFF, op=0xFF, data=b"H"), sol1(0x0C, data=b"I", plain=True),
+        record(sel(3, 0), 0x86, b"\x01" + bytes(4)), record(sel(3, 0), 0xC1, bytes([0x01, 0x00, 0x02, 0x01, 0x00])),
+        record(sel(2, 0), 0, req(APP, 0x49, [0x01, 0x01, 0, 0, 0, 0])),
+        sol1(0x0D, data=b"J"), record(sel(3, 0), 0, bytes([0x02, 0x01, 0x00, 0x00, 0x00])),
+        record(sel(3, 0), 0, bytes([0x3F, 0x01, 0x00])), record(sel(3, 2), 0, bytes([0x01, 0x01, 0x00, 0x00, 0x00])))
+    # Suspend/Resume Payload Encryption (App 0x55): an unencrypted activation, start, suspend, the IV
+    # regeneration, reserved operations and other types, then encryption forced while suspended (the
+    # payload ends); a suite-2 session (integrity only) asking for encryption it cannot have.
+    s["sol_suspend"] = session_script(
+        record(sel(2, 0), 0, req(TRANSPORT, 0x21, [0x01, 0x02, 0x02])),
+        record(sel(2, 0), 0, req(APP, 0x48, [0x01, 0x01, 0x00, 0, 0, 0])),
+        sol1(0x01, data=b"\r", plain=True),
+        record(sel(2, 0), 0, req(APP, 0x55, [0x01, 0x01, 0x01])), sol1(0x02, data=b"a"), sol1(0x03, data=b"b", plain=True),
+        record(sel(2, 0), 0, req(APP, 0x55, [0x01, 0x01, 0x00])), sol1(0x04, data=b"c", plain=True),
+        record(sel(2, 0), 0x41, req(APP, 0x55, [0x01, 0x01, 0x02])),
+        *[record(sel(2, 0), 0, req(APP, 0x55, d)) for d in ([0x01, 0x01, 0x03], [0x00, 0x01, 0x00], [0x01, 0x00, 0x01],
+                                                            [0x01, 0x02, 0x01], [0x01, 0x01], [0x01, 0x01, 0x01, 0x00])],
+        record(sel(2, 1), 0, req(APP, 0x55, [0x01, 0x01, 0x01])),
+        record(sel(2, 0), 0, req(TRANSPORT, 0x21, [0x01, 0x02, 0xC2])), sol1(0x05, data=b"d", plain=True),
+        record(sel(2, 0), 0, req(TRANSPORT, 0x21, [0x01, 0x02, 0x02])),
+        record(sel(5), 0, [2, 0, 0x04, 0x08]),
+        record(sel(2, 3), 0, req(APP, 0x48, [0x01, 0x01, 0x40, 0, 0, 0])),
+        record(sel(3, 3), 0, bytes([0x01, 0x01, 0x00, 0x00, 0x00]) + b"w"),
+        record(sel(2, 3), 0, req(APP, 0x55, [0x01, 0x01, 0x01])), store=True)
+    # Revocation: session 0 (admin, user 2) holds SOL; session 2 (1.5, admin) takes away what it relied on,
+    # then gives it back and session 0 activates again.
+    act = record(sel(2, 0), 0, req(APP, 0x48, [0x01, 0x01, 0xC6, 0, 0, 0]))
+    revoke = lambda which, netfn, cmd, data: record(sel(2, which), 0, req(netfn, cmd, data))
+    s["sol_revoke"] = session_script(
+        act, sol1(0x01, data=b"\r"),
+        revoke(2, APP, 0x4C, [0x01, 0x42, 0x02, 0, 0, 0]), sol1(0x02, data=b"x"), revoke(2, APP, 0x4C, [0x01, 0x02, 0x02, 0, 0, 0]),
+        act, revoke(2, APP, 0x43, [0x91, 0x02, 0x03]), revoke(2, APP, 0x43, [0x91, 0x02, 0x04]),
+        act, revoke(2, APP, 0x40, [0x01, 0x00, 0x83]), revoke(2, APP, 0x40, [0x01, 0x00, 0x84]),
+        act, revoke(2, APP, 0x47, [0x02, 0x00]), revoke(2, APP, 0x47, [0x02, 0x01]),
+        act, revoke(0, APP, 0x3B, [0x03]), revoke(0, APP, 0x3B, [0x04]),
+        act, revoke(2, TRANSPORT, 0x21, [0x01, 0x01, 0x00]), sol1(0x03, data=b"y"), revoke(2, TRANSPORT, 0x21, [0x01, 0x01, 0x01]),
+        act, revoke(2, TRANSPORT, 0x21, [0x01, 0x02, 0xC5]), revoke(2, TRANSPORT, 0x21, [0x01, 0x02, 0xC4]),
+        act, sol1(0x04, data=b"z"), store=True)
     # mode 6 and 7: tampering and another peer.
     s["tamper"] = session_script(*[record(sel(6, w), 0, bytes([off, 0x01]) + req(APP, 0x01))
                                    for w in (0, 1, 2) for off in (3, 5, 8, 12, 17, 40)])
