@@ -13,6 +13,7 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       lanConfig_(config_.lan, users_, store, config_.allowInsecure, config_.lanIdentity),
       sel_(clock, config_.sel),
       sensors_(config_.sensors, timers, store),
+      powerUnit_(host, sensors_),
       fru_(config_.fru, store),
       sdr_(clock, config_.sdr),
       watchdog_(timers, host, app_.messageFlags),
@@ -25,11 +26,14 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
 Bmc::~Bmc() = default;
 
 Result<void> Bmc::start() {
+  // The SEL first: a corrupt sel.db refuses the start before the chassis records the host's state
+  // as this run found it (the next start would take that for the previous run's).
+  if (auto r = sel_.open(config_.sel.path); !r) return r;
   if (auto r = users_.load(); !r) return r;
   if (auto r = chassis_.load(); !r) return r;
   if (auto r = lanConfig_.load(); !r) return r;
-  if (auto r = sel_.open(config_.sel.path); !r) return r;
   sensors_.setEventSink(&events());
+  if (auto r = powerUnit_.attach(config_.powerUnit, config_.sensors, chassis_.previousPowerOn()); !r) return r;
   if (auto r = sensors_.load(); !r) return r;
   if (auto r = fru_.load(); !r) return r;
   if (auto r = sol_.load(); !r) return r;

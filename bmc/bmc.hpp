@@ -11,6 +11,7 @@
 
 #include "bmc/app/watchdog.hpp"
 #include "bmc/chassis/chassis.hpp"
+#include "bmc/chassis/power_unit.hpp"
 #include "bmc/host_console.hpp"
 #include "bmc/host_control.hpp"
 #include "bmc/lan_config.hpp"
@@ -49,6 +50,7 @@ struct BmcConfig {
   LanIdentity lanIdentity;    // what LAN configuration parameters 3, 5, 6 report
   bool allowInsecure = false; // lab mode: weak auth types may be enabled over IPMI too
   ChassisConfig chassis;
+  PowerUnitConfig powerUnit;   // the BMC's Power Unit sensor ([bmc.power] power_unit*)
   std::vector<sensors::SensorConfig> sensors;  // [[bmc.sensor]]
   SelConfig sel;               // System Event Log ([bmc.sel]; the daemon sets its path)
   SdrConfig sdr;               // SDR repository (the daemon sets its path)
@@ -78,6 +80,8 @@ class Bmc {
   FruService& fru() { return fru_; }
   // The SDR repository and the device SDRs (IPMI v2.0 §33, §35.2-35.4).
   SdrService& sdr() { return sdr_; }
+  // The Power Unit sensor that logs host power changes (its number once started).
+  const PowerUnit& powerUnit() const { return powerUnit_; }
   // Serial over LAN: SOL parameters, payload commands; the LAN channel's payload handler.
   SolService& sol() { return sol_; }
   // System info parameters 1..7 as block images (encoding, length, characters).
@@ -116,6 +120,7 @@ class Bmc {
   LanConfig lanConfig_;
   SelService sel_;
   SensorService sensors_;  // after sel_: its events go there
+  PowerUnit powerUnit_;    // after sensors_: feeds its Power Unit sensor
   FruService fru_;
   SdrService sdr_;
   std::map<uint8_t, Bytes> systemInfo_;

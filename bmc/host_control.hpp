@@ -44,6 +44,10 @@ class HostControl {
 
   // True while main power is on (also during a hard reset; false during the off phase of a cycle).
   virtual bool powerOn() const = 0;
+  // True during the off phase of a power cycle: from the moment power goes off (listeners already
+  // see it when they hear poweredOff) until it comes back or the cycle is cancelled. Hosts that
+  // cannot tell say false.
+  virtual bool powerCycleInProgress() const { return false; }
   // Starts `action`. Cc::ok when accepted; Cc::notSupportedInState (0xD5) when it makes no sense in
   // the current state (soft shutdown or diag interrupt while off); Cc::nodeBusy while a previous
   // transition is still running and cannot be merged.

@@ -52,6 +52,16 @@ void SensorHub::emit(const std::vector<SensorEvent>& events) {
   for (const SensorEvent& e : events) handler_(e);
 }
 
+bool SensorHub::refresh(uint8_t number) {
+  auto it = byNumber_.find(number);
+  if (!started_ || it == byNumber_.end()) return false;
+  Entry& e = *entries_[it->second];
+  if (e.source->blocking()) return false;
+  const Millis elapsed = std::chrono::duration_cast<Millis>(timers_.clock().now() - start_);
+  onSample(it->second, e.source->read(elapsed));
+  return true;
+}
+
 void SensorHub::schedule(size_t index) {
   Entry& e = *entries_[index];
   // Fixed-rate from the start time; after a stall (a busy io thread, a clock jump) the next poll is

@@ -49,6 +49,10 @@ class SensorHub {
 
   // Passes events (from a settings change on a Sensor) to the handler.
   void emit(const std::vector<SensorEvent>& events);
+  // Reads sensor `number` now and hands the events to the handler, leaving its polling schedule
+  // alone: for sources that know when their value changes (a host power transition). False (nothing
+  // read) when there is no such sensor, its source blocks, or the hub has not started.
+  bool refresh(uint8_t number);
 
   // Reads completed (good or failed), for tests and counters.
   uint64_t reads() const { return reads_; }

@@ -34,6 +34,7 @@ constexpr SensorKind kKinds[] = {
     {"watchdog", 0x23, kSensorSpecificReadingType, 0, 0x07, 0x010F},
     {"os_boot", 0x1F, kSensorSpecificReadingType, 0, 0x07, 0x07FF},            // A: boot .. installation failed
     {"system_event", 0x12, kSensorSpecificReadingType, 0, 0x07, 0x003F},       // reconfigured .. clock sync
+    {"power_unit", 0x09, kSensorSpecificReadingType, 0, 0x13, 0x00FF},         // power off .. predictive failure
 };
 
 std::string normalized(std::string_view s) {
@@ -221,7 +222,7 @@ Result<Sensor> Sensor::create(SensorConfig config, std::optional<std::pair<doubl
     s.factors_.format = AnalogFormat::none;
     if (cfg.events) {
       s.supportedAssert_ = s.readingMask_;
-      s.supportedDeassert_ = s.readingMask_;
+      s.supportedDeassert_ = static_cast<uint16_t>(s.readingMask_ & cfg.deassertionEvents);
     }
   }
   // The source settings live in the source object; a fleet of sensors need not keep a second copy.
@@ -378,7 +379,8 @@ std::vector<SensorEvent> Sensor::evaluate() {
     if ((rising & bit(off)) != 0 && enabled(off, false)) events.push_back(makeEvent(off, false, 0xFF));
   }
   asserted_ = states_;
-  deasserted_ = static_cast<uint16_t>((deasserted_ | falling) & ~rising);
+  // A momentary state (no deassertion event in the SDR) never reports "deasserted" (§35.13).
+  deasserted_ = static_cast<uint16_t>((deasserted_ | falling) & ~rising & config_.deassertionEvents);
   return events;
 }
 

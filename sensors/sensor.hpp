@@ -68,6 +68,9 @@ struct SensorConfig {
   // Discrete sensors: the states the sensor can report (bit n = offset n); 0 = the reading type's
   // (or sensor type's) full set.
   uint16_t readingMask = 0;
+  // Discrete sensors: the states whose deassertion is an event (SDR deassertion event mask); states
+  // that are momentary (a power cycle) assert only. Default: every state the sensor can report.
+  uint16_t deassertionEvents = 0x7FFF;
   bool events = true;             // may the sensor generate event messages at all
   RecordKind record = RecordKind::automatic;
   SourceConfig source;
@@ -167,6 +170,9 @@ class Sensor {
   // Applies a sample (value for threshold sensors, state mask for discrete) or a failure and
   // returns the enabled events it causes.
   std::vector<SensorEvent> update(const Result<double>& sample);
+  // Takes `sample` as the state the sensor starts from, without events: for a state the BMC did
+  // not see change (what an earlier run left). Then update() reports changes from it.
+  void prime(double sample) { (void)update(sample); }
   // Re-runs the state machine on the cached reading (after a threshold, hysteresis or enable
   // change) and returns the enabled events.
   std::vector<SensorEvent> reevaluate();

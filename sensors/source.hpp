@@ -99,6 +99,18 @@ class SensorSource {
   virtual std::optional<std::pair<double, double>> range() const { return std::nullopt; }
 };
 
+// A source the BMC computes from state it owns (the host's power state for its Power Unit sensor):
+// read on the io thread, never blocks. `fn` returns a value or a state mask like any other source.
+class CallbackSource final : public SensorSource {
+ public:
+  explicit CallbackSource(std::function<double()> fn) : fn_(std::move(fn)) {}
+  bool blocking() const override { return false; }
+  Result<double> read(Millis) override { return fn_(); }
+
+ private:
+  std::function<double()> fn_;
+};
+
 // What I/O sources need from the outside; tests inject fakes.
 struct SourceEnv {
   // Opens bus N (default: /dev/i2c-N through Linux i2c-dev).

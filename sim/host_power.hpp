@@ -84,6 +84,7 @@ class HostPowerSim final : public bmc::HostControl {
   HostPowerSim& operator=(const HostPowerSim&) = delete;
 
   bool powerOn() const override { return on_; }
+  bool powerCycleInProgress() const override { return pending_ == Pending::cycle; }
   Cc request(bmc::ChassisAction action, bmc::RestartCause cause) override;
   bmc::RestartCause lastRestartCause() const override { return restartCause_; }
   bool lastPowerOnViaIpmi() const override { return lastPowerOnViaIpmi_; }

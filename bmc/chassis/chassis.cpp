@@ -178,6 +178,7 @@ struct ChassisService::Impl {
 
   uint8_t restorePolicy;
   bool wasOn = false;
+  bool wasKnown = false;  // chassis.power_on was persisted by an earlier run
   IdentifyState identify = IdentifyState::off;
   TimerQueue::Id identifyTimer = 0;
   // The channel of the last accepted restart-type Chassis Control, latched into restartChannel when
@@ -531,6 +532,7 @@ Result<void> ChassisService::Impl::loadSettings() {
     const uint8_t v = (**powerOn)[0];
     if (v > 1) return outOfRange(kKeyPowerOn, v);
     wasOn = v == 1;
+    wasKnown = true;
   }
   // From now on the stored state follows the host. Record where it starts, so a run without any
   // transition still leaves the right answer for the next start (wasOn above keeps the previous one).
@@ -616,5 +618,10 @@ void ChassisService::registerCommands(CommandRegistry& registry) {
 uint8_t ChassisService::powerRestorePolicy() const { return impl_->restorePolicy; }
 
 bool ChassisService::wasPoweredOn() const { return impl_->wasOn; }
+
+std::optional<bool> ChassisService::previousPowerOn() const {
+  if (!impl_->wasKnown) return std::nullopt;
+  return impl_->wasOn;
+}
 
 }  // namespace simbmc::bmc

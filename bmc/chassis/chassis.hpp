@@ -39,6 +39,8 @@ class ChassisService {
   uint8_t powerRestorePolicy() const;
   // Whether the host was on when the daemon last stopped (for "previous state" restore).
   bool wasPoweredOn() const;
+  // The same, nullopt when no earlier run recorded it (a first start, or no store).
+  std::optional<bool> previousPowerOn() const;
 
  private:
   struct Impl;

@@ -37,6 +37,8 @@ session_timeout = 60
 initially_on = true
 restore_policy = "previous"
 cycle_off_ms = 1000
+# Power changes are logged to the SEL by the BMC's Power Unit sensor (number 0x80 here).
+power_unit_sensor = 0x80
 
 [[bmc.user]]
 name = "admin"
@@ -366,7 +368,7 @@ void parseLan(const toml::table& t, InstanceConfig& ic, const std::string& where
 void parsePower(const toml::table& t, InstanceConfig& ic, const std::string& where, Errors& errors) {
   checkKeys(t, {"initially_on", "restore_policy", "on_delay_ms", "off_delay_ms", "cycle_off_ms", "reset_ms",
                 "soft_shutdown_ms", "on_command", "off_command", "reset_command", "cycle_command", "soft_command",
-                "diag_command"},
+                "diag_command", "power_unit", "power_unit_sensor", "power_unit_name"},
             where, errors);
   sim::PowerConfig& p = ic.power;
   readBool(t, "initially_on", p.initiallyOn, where, errors);
@@ -386,6 +388,16 @@ void parsePower(const toml::table& t, InstanceConfig& ic, const std::string& whe
   readString(t, "cycle_command", p.cycleCommand, where, errors);
   readString(t, "soft_command", p.softCommand, where, errors);
   readString(t, "diag_command", p.diagCommand, where, errors);
+  // The BMC's Power Unit sensor, which logs these transitions to the SEL.
+  bmc::PowerUnitConfig& pu = ic.bmc.powerUnit;
+  readBool(t, "power_unit", pu.enabled, where, errors);
+  if (t.contains("power_unit_sensor")) {
+    uint8_t number = 0;
+    readInt(t, "power_unit_sensor", number, 0, 254, where, errors);
+    pu.number = number;
+  }
+  readString(t, "power_unit_name", pu.name, where, errors);
+  if (pu.name.empty() || pu.name.size() > 16) errors.add(where + ".power_unit_name: 1..16 characters");
   std::string policy;
   readString(t, "restore_policy", policy, where, errors);
   if (policy == "always-off") ic.bmc.chassis.powerRestorePolicy = 0;

@@ -158,6 +158,13 @@ struct SensorService::Impl {
       : configs(std::move(c)), timers(t), store(s) {}
 
   std::vector<sensors::SensorConfig> configs;
+  // Sensors the BMC feeds itself (addSensor), built after the configured ones.
+  struct BuiltIn {
+    sensors::SensorConfig config;
+    std::unique_ptr<sensors::SensorSource> source;
+    std::optional<double> initial;
+  };
+  std::vector<BuiltIn> builtIn;
   TimerQueue& timers;
   storage::StateStore* store;
   Post post;
@@ -428,6 +435,13 @@ void SensorService::setPost(Post post) { impl_->post = std::move(post); }
 void SensorService::setSourceEnv(sensors::SourceEnv env) { impl_->env = std::move(env); }
 void SensorService::setEventSink(EventSink* sink) { impl_->sink = sink; }
 
+void SensorService::addSensor(sensors::SensorConfig config, std::unique_ptr<sensors::SensorSource> source,
+                              std::optional<double> initial) {
+  impl_->builtIn.push_back(Impl::BuiltIn{std::move(config), std::move(source), initial});
+}
+
+bool SensorService::refresh(uint8_t number) { return impl_->hub && impl_->hub->refresh(number); }
+
 const sensors::SensorHub* SensorService::hub() const { return impl_->hub.get(); }
 
 Result<void> SensorService::load() {
@@ -437,17 +451,31 @@ Result<void> SensorService::load() {
   else m.executor = std::make_unique<sensors::InlineExecutor>();
   m.hub = std::make_unique<sensors::SensorHub>(m.timers, *m.executor);
 
-  for (const sensors::SensorConfig& c : m.configs) {
-    auto fail = [&](const std::string& what) {
-      return makeError(Error::Kind::invalidArgument, "sensor " + std::to_string(c.number) + " '" + c.name + "': " + what);
-    };
-    auto source = sensors::makeSource(c.source, m.env);
-    if (!source) return fail(source.error().message);
-    auto sensor = Sensor::create(c, (*source)->range());
+  auto add = [&](const sensors::SensorConfig& c, std::unique_ptr<sensors::SensorSource> source,
+                 std::optional<double> initial = std::nullopt) -> Result<void> {
+    auto sensor = Sensor::create(c, source->range());
     if (!sensor) return sensor.error();
     if (auto r = m.restore(*sensor); !r) return r;
-    if (!m.hub->add(std::move(*sensor), std::move(*source))) return fail("duplicate sensor number");
+    if (initial) sensor->prime(*initial);
+    if (!m.hub->add(std::move(*sensor), std::move(source))) {
+      return makeError(Error::Kind::invalidArgument,
+                       "sensor " + std::to_string(c.number) + " '" + c.name + "': duplicate sensor number");
+    }
+    return {};
+  };
+  for (const sensors::SensorConfig& c : m.configs) {
+    auto source = sensors::makeSource(c.source, m.env);
+    if (!source) {
+      return makeError(Error::Kind::invalidArgument,
+                       "sensor " + std::to_string(c.number) + " '" + c.name + "': " + source.error().message);
+    }
+    if (auto r = add(c, std::move(*source)); !r) return r;
   }
+  for (auto& b : m.builtIn) {
+    if (!b.source) return makeError(Error::Kind::internal, "sensor " + std::to_string(b.config.number) + " has no source");
+    if (auto r = add(b.config, std::move(b.source), b.initial); !r) return r;
+  }
+  m.builtIn.clear();
 
   if (m.store != nullptr) {
     Result<void> err;

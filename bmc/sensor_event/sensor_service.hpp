@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "bmc/event_sink.hpp"
@@ -51,10 +52,20 @@ class SensorService {
   // first readings cause.
   void setEventSink(EventSink* sink);
 
+  // Before load(): a sensor the BMC feeds itself (its Power Unit), after the configured ones. Built,
+  // restored and served like them; a number already in use fails load(). With `initial`, the sensor
+  // starts from that sample without events (Sensor::prime), so only later changes are logged.
+  void addSensor(sensors::SensorConfig config, std::unique_ptr<sensors::SensorSource> source,
+                 std::optional<double> initial = std::nullopt);
+
   // Builds the sensors and their sources, restores persisted settings and starts polling. Errors
   // (an invalid sensor, a duplicate number, an unreadable store) name the sensor.
   Result<void> load();
   void registerCommands(CommandRegistry& registry);
+
+  // Re-reads sensor `number` now (a source that knows its value just changed; see
+  // SensorHub::refresh); its events go to the event sink. False when there is nothing to re-read.
+  bool refresh(uint8_t number);
 
   // The sensors' SDRs (full 01h, compact 02h, event-only 03h) for the SDR repository, record ID
   // bytes 0, with the current thresholds and hysteresis. Empty before load().

@@ -18,7 +18,7 @@ from harness import (ADMIN_PASSWORD, ADMIN_USER, Daemon, DaemonTestCase, fields,
                      raw_bytes)
 
 DEMO_SENSORS = ["CPU Temp", "System Temp", "Inlet Temp", "12V", "5V", "3.3V", "FAN1", "FAN2", "FAN3",
-                "PSU1 Power", "PSU1 Status", "Intrusion"]
+                "PSU1 Power", "PSU1 Status", "Intrusion", "Pwr Unit Status"]
 NUMBER = r"-?\d+(?:\.\d+)?"
 
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -721,7 +722,7 @@ TEST(SdrInBmcTest, GeneratedRecordsDescribeThisController) {
   EXPECT_EQ(id->data[5] & 0x08, 0x08) << "Get Device ID: FRU inventory device";
 
   const auto& device = bmc.sdr().deviceSdrs();
-  ASSERT_EQ(device.size(), 4u) << "MC locator, two FRU locators, one sensor";
+  ASSERT_EQ(device.size(), 5u) << "MC locator, two FRU locators, one sensor, the Power Unit";
   McLocator mc;
   mc.capabilities = id->data[5];
   mc.name = "rack1-node07";
@@ -735,9 +736,12 @@ TEST(SdrInBmcTest, GeneratedRecordsDescribeThisController) {
   EXPECT_EQ(device[3][3], 0x01) << "a full sensor record";
   EXPECT_EQ(device[3][7], 5) << "sensor number";
   EXPECT_EQ(device[3][0], 4);
+  EXPECT_EQ(device[4][3], 0x02) << "the BMC's Power Unit: a compact sensor record";
+  EXPECT_EQ(device[4][7], PowerUnitConfig::kDefaultNumber);
+  EXPECT_EQ(device[4][12], 0x09);
   // The repository starts as the device SDRs.
-  EXPECT_EQ(bmc.sdr().store().count(), 4);
-  for (uint16_t i = 1; i <= 4; ++i) {
+  EXPECT_EQ(bmc.sdr().store().count(), 5);
+  for (uint16_t i = 1; i <= 5; ++i) {
     auto r = bmc.sdr().store().get(i);
     ASSERT_TRUE(r && *r);
     EXPECT_EQ(**r, device[i - 1u]);

@@ -513,6 +513,42 @@ TEST_F(SensorServiceTest, SensorSdrs) {
   EXPECT_EQ(sdrs[1][7], kIntrusion);
 }
 
+TEST_F(SensorServiceTest, BuiltInSensorsAreServedLikeConfiguredOnes) {
+  service_.reset();
+  registry_ = std::make_unique<CommandRegistry>();
+  service_ = std::make_unique<SensorService>(configs(), queue_, store_.get());
+  service_->setEventSink(&sink_);
+  sensors::SensorConfig pushed;
+  pushed.number = 0x70;
+  pushed.name = "Pushed";
+  pushed.sensorType = 0x09;
+  pushed.readingType = 0x6F;
+  double state = 0;
+  service_->addSensor(pushed, std::make_unique<sensors::CallbackSource>([&] { return state; }));
+  EXPECT_FALSE(service_->refresh(0x70)) << "not before load";
+  ASSERT_TRUE(service_->load().hasValue());
+  service_->registerCommands(*registry_);
+  ASSERT_EQ(service_->sensorSdrs().size(), 4u);
+  EXPECT_EQ(service_->sensorSdrs()[3][7], 0x70) << "after the configured sensors";
+  sink_.events.clear();
+  state = 1;
+  EXPECT_TRUE(service_->refresh(0x70));
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0], bmcEvent(0x09, 0x70, false, 0x6F, {0x00, 0xFF, 0xFF}));
+  EXPECT_EQ(call(kGetReading, {0x70}), ok({0x00, 0xC0, 0x01, 0x80}));
+  // Its event enables persist like any sensor's.
+  EXPECT_EQ(call(kSetEventEnable, {0x70, 0x80}), ok());
+  EXPECT_EQ(call(kGetEventEnable, {0x70}).data.at(0), 0x80);
+
+  // A built-in sensor on a configured number fails the load.
+  SensorService dup(configs(), queue_, nullptr);
+  pushed.number = kCpu;
+  dup.addSensor(pushed, std::make_unique<sensors::CallbackSource>([] { return 0.0; }));
+  auto r = dup.load();
+  ASSERT_FALSE(r.hasValue());
+  EXPECT_NE(r.error().message.find("duplicate"), std::string::npos) << r.error().message;
+}
+
 TEST_F(SensorServiceTest, LoadErrorsNameTheSensor) {
   auto c = configs();
   c[1].number = kCpu;

@@ -101,6 +101,41 @@ TEST_F(HubTest, EachSensorPollsOnItsOwnPeriod) {
   EXPECT_EQ(hub_.sensors().size(), 2u);
 }
 
+TEST_F(HubTest, RefreshReadsAPushedSourceAtOnceAndKeepsTheSchedule) {
+  SensorConfig c;
+  c.number = 0x80;
+  c.name = "Pwr Unit Status";
+  c.sensorType = 0x09;
+  c.readingType = kSensorSpecificReadingType;
+  c.readingMask = 0x0003;
+  c.poll = Millis(1000);
+  uint16_t state = 0;
+  int reads = 0;
+  ASSERT_TRUE(hub_.add(makeSensor(c), std::make_unique<CallbackSource>([&] {
+                         ++reads;
+                         return static_cast<double>(state);
+                       })));
+  ScriptedSource* blocking = addScripted(2, 1000, true);
+  hub_.setEventHandler([this](const SensorEvent& e) { events_.push_back(e); });
+  EXPECT_FALSE(hub_.refresh(0x80)) << "not before start";
+  hub_.start();
+  EXPECT_EQ(reads, 1);
+  state = 1;
+  advance(milliseconds(300));
+  EXPECT_TRUE(events_.empty()) << "the next poll is 700 ms away";
+  EXPECT_TRUE(hub_.refresh(0x80));
+  EXPECT_EQ(reads, 2);
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0], (SensorEvent{0x80, 0x09, 0x6F, false, {0x00, 0xFF, 0xFF}}));
+  advance(milliseconds(700));
+  EXPECT_EQ(reads, 3) << "the periodic poll is unchanged";
+  EXPECT_EQ(events_.size(), 1u);
+  EXPECT_FALSE(hub_.refresh(0x81)) << "no such sensor";
+  const int blockingReads = blocking->reads;
+  EXPECT_FALSE(hub_.refresh(2)) << "blocking sources are only read by the worker";
+  EXPECT_EQ(blocking->reads, blockingReads);
+}
+
 TEST_F(HubTest, DuplicateNumbersAreRefused) {
   addScripted(1, 100);
   EXPECT_FALSE(hub_.add(makeSensor(tempConfig(1, 100)), std::make_unique<ScriptedSource>(false)));

@@ -231,6 +231,34 @@ TEST(Sensor, DiscreteStatesAssertAndDeassert) {
   EXPECT_EQ(s.rearm(true, 0, 0), (Events{SensorEvent{0x50, 0x05, 0x6F, false, {0x02, 0xFF, 0xFF}}}));
 }
 
+TEST(Sensor, DeassertionEventsOnlyForTheStatesConfiguredSo) {
+  // A Power Unit: off (0) deasserts when power returns, a power cycle (1) is momentary.
+  SensorConfig c;
+  c.number = 0x80;
+  c.name = "Pwr Unit Status";
+  c.sensorType = 0x09;
+  c.readingType = kSensorSpecificReadingType;
+  c.readingMask = 0x0003;
+  c.deassertionEvents = 0x0001;
+  Sensor s = make(c);
+  EXPECT_EQ(s.supportedAssertions(), 0x0003);
+  EXPECT_EQ(s.supportedDeassertions(), 0x0001);
+  EXPECT_EQ(s.enables().deassertion, 0x0001);
+  EXPECT_EQ(s.update(0.0), Events{});
+  EXPECT_EQ(s.update(3.0), (Events{SensorEvent{0x80, 0x09, 0x6F, false, {0x00, 0xFF, 0xFF}},
+                                   SensorEvent{0x80, 0x09, 0x6F, false, {0x01, 0xFF, 0xFF}}}));
+  EXPECT_EQ(s.update(0.0), (Events{SensorEvent{0x80, 0x09, 0x6F, true, {0x00, 0xFF, 0xFF}}}));
+  // The state machine still ran for offset 1: status and reading agree with the source, and a
+  // momentary state is never reported as deasserted.
+  EXPECT_EQ(s.assertedEvents(), 0x0000);
+  EXPECT_EQ(s.deassertedEvents(), 0x0001);
+  // A client cannot enable what the sensor does not support.
+  EventEnables e = s.enables();
+  e.deassertion = 0x7FFF;
+  s.setEnables(e);
+  EXPECT_EQ(s.enables().deassertion, 0x0001);
+}
+
 TEST(Sensor, SetTypeChangesWhatEventsCarry) {
   Sensor s = make(cpuTemp());
   s.setType(0x02, 0x01);
@@ -290,6 +318,8 @@ TEST(Catalog, NamesAndCodes) {
   EXPECT_EQ(entityCode("power supply"), 0x0A);
   EXPECT_EQ(entityCode("air_inlet"), 0x40);
   EXPECT_EQ(findKind("watchdog")->sensorType, 0x23);
+  EXPECT_EQ(findKind("power_unit")->sensorType, 0x09);
+  EXPECT_EQ(definedStates(0x09, 0x6F), 0x00FF);
   EXPECT_EQ(findKind("Fan")->baseUnit, 18);
   EXPECT_EQ(findKind("nope"), nullptr);
   EXPECT_EQ(definedStates(0x00, 0x03), 0x0003);
