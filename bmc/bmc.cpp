@@ -1,5 +1,7 @@
 #include "bmc/bmc.hpp"
 
+#include "common/log.hpp"
+
 namespace simbmc::bmc {
 
 Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& host, storage::StateStore* store)
@@ -34,6 +36,13 @@ Result<void> Bmc::start() {
   if (auto r = lanConfig_.load(); !r) return r;
   sensors_.setEventSink(&events());
   if (auto r = powerUnit_.attach(config_.powerUnit, config_.sensors, chassis_.previousPowerOn()); !r) return r;
+  // A client's new thresholds reach the SDR repository before the reply. The repository keeps the
+  // values on disk; if that write fails the start-up pass below catches up from the settings store.
+  sensors_.setSdrListener([this](const Bytes& record) {
+    if (auto r = sdr_.updateSensorRecords({record}); !r) {
+      log::warn("sdr: sensor record not updated (repaired at the next start): {}", r.error().message);
+    }
+  });
   if (auto r = sensors_.load(); !r) return r;
   if (auto r = fru_.load(); !r) return r;
   if (auto r = sol_.load(); !r) return r;
@@ -57,7 +66,10 @@ Result<void> Bmc::start() {
   sol_.registerCommands(registry_);
   // The SDR repository last: its MC locator record reports what everything above registered.
   sdr_.registerCommands(registry_);
-  if (auto r = startSdrRepository(*this, sensors_.sensorSdrs()); !r) return r;
+  // The generated records carry the configured thresholds (so a restart after a client changed
+  // some is not a config change); the restored ones are then written into the sensors' records.
+  if (auto r = startSdrRepository(*this, sensors_.configuredSdrs()); !r) return r;
+  if (auto r = sdr_.updateSensorRecords(sensors_.sensorSdrs()); !r) return r.error();
   return {};
 }
 

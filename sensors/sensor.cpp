@@ -258,6 +258,15 @@ void Sensor::setHysteresis(uint8_t positive, uint8_t negative) {
   negHyst_ = negative;
 }
 
+void Sensor::resetThresholds() {
+  if (!isThreshold()) return;
+  for (size_t i = 0; i < kThresholdCount; ++i) {
+    if (config_.thresholds[i]) thresholds_.raw[i] = factors_.toRaw(*config_.thresholds[i]);
+  }
+  posHyst_ = factors_.countsFor(config_.positiveHysteresis);
+  negHyst_ = factors_.countsFor(config_.negativeHysteresis);
+}
+
 void Sensor::setEnables(const EventEnables& e) {
   enables_ = e;
   enables_.assertion &= supportedAssert_;

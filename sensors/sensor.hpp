@@ -149,6 +149,9 @@ class Sensor {
   uint8_t positiveHysteresis() const { return posHyst_; }
   uint8_t negativeHysteresis() const { return negHyst_; }
   void setHysteresis(uint8_t positive, uint8_t negative);
+  // Thresholds and hysteresis back to the config's values (in raw counts of this sensor's factors);
+  // for the record a configuration describes, whatever clients set since. No-op for discrete sensors.
+  void resetThresholds();
 
   const EventEnables& enables() const { return enables_; }
   void setEnables(const EventEnables& e);

@@ -105,6 +105,7 @@ Result<void> SdrStore::prepareStatements() {
       {&selectRecord_, "SELECT data FROM sdr WHERE id = ?"},
       {&insertRecord_, "INSERT INTO sdr(id, origin, data) VALUES(?, ?, ?)"},
       {&deleteRecord_, "DELETE FROM sdr WHERE id = ?"},
+      {&updateRecord_, "UPDATE sdr SET data = ? WHERE id = ?"},
       {&putMeta_, "INSERT OR REPLACE INTO sdr_meta(key, value) VALUES(?, ?)"},
   };
   for (const auto& s : all) {
@@ -375,6 +376,57 @@ Result<uint16_t> SdrStore::add(SdrRecord record, uint32_t now) {
   insertIndex(*id, static_cast<uint16_t>(record.size()));
   lastAddition_ = stamp;
   return *id;
+}
+
+Result<size_t> SdrStore::replace(const std::vector<std::pair<uint16_t, SdrRecord>>& input, uint32_t now) {
+  std::vector<std::pair<uint16_t, SdrRecord>> records;
+  int64_t units = usedUnits_;
+  for (const auto& [id, record] : input) {
+    if (!wellFormed(record)) {
+      return makeError(Error::Kind::invalidArgument, fmt::format("malformed SDR ({} bytes)", record.size()));
+    }
+    auto it = find(id);
+    if (it == index_.end()) continue;
+    units += int64_t{unitsFor(record.size())} - unitsFor(it->length);
+    records.emplace_back(id, record);
+    setId(records.back().second, id);
+  }
+  if (records.empty()) return size_t{0};
+  if (units > units_) return makeError(Error::Kind::full, "SDR repository is full");
+  const uint32_t stamp = now == lastAddition_ ? now + 1 : now;
+  auto r = db_->transaction([&]() -> Result<void> {
+    for (const auto& [id, record] : records) {
+      ResetOnExit reset(updateRecord_);
+      if (auto e = updateRecord_.bind(1, record).bind(2, int64_t{id}).run(); !e) return e;
+    }
+    return putMeta(kMetaLastAddition, stamp);
+  });
+  if (!r) return r.error();
+  cache_.reset();
+  for (const auto& [id, record] : records) {
+    auto it = std::lower_bound(index_.begin(), index_.end(), Entry{id, 0});
+    it->length = static_cast<uint16_t>(record.size());
+  }
+  recount();
+  lastAddition_ = stamp;
+  return records.size();
+}
+
+Result<void> SdrStore::forEach(const std::function<bool(uint16_t id, const SdrRecord& record)>& fn) {
+  auto rows = db_->prepare("SELECT id, data FROM sdr ORDER BY id");
+  if (!rows) return rows.error();
+  for (;;) {
+    auto row = rows->step();
+    if (!row) return row.error();
+    if (!*row) return {};
+    const auto id = static_cast<uint16_t>(rows->columnInt(0));
+    const SdrRecord data = rows->columnBlob(1);
+    // Checked at open; a damaged record is never handed out.
+    if (!wellFormed(data) || (data[0] | (data[1] << 8)) != id) {
+      return makeError(Error::Kind::corrupt, fmt::format("SDR record 0x{:04x} is damaged", id));
+    }
+    if (!fn(id, data)) return {};
+  }
 }
 
 Result<bool> SdrStore::remove(uint16_t id, uint32_t now) {

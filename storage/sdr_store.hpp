@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +94,15 @@ class SdrStore {
   // invalidArgument for a malformed record (under 5 bytes, header length not matching); full when
   // it does not fit (overflow flag set) or no ID is free.
   Result<uint16_t> add(SdrRecord record, uint32_t now);
+  // Replaces the bytes of existing records (each keeps its ID, which is written into bytes 0..1, and
+  // its origin) in one transaction; the most recent addition time moves to `now` (to now + 1 when it
+  // would repeat the previous one, as for add()), so clients that cache SDRs see the change. An ID
+  // that is not in the repository is skipped. Returns how many records were replaced.
+  // invalidArgument for a malformed record; full when the records no longer fit.
+  Result<size_t> replace(const std::vector<std::pair<uint16_t, SdrRecord>>& records, uint32_t now);
+  // Calls `fn` with every record in ID order, read from the file (a scan for rare whole-repository
+  // work, not for the request path); stops early when `fn` returns false.
+  Result<void> forEach(const std::function<bool(uint16_t id, const SdrRecord& record)>& fn);
   // Deletes one record; false if it was not there. `now` becomes the most recent erase time.
   Result<bool> remove(uint16_t id, uint32_t now);
   // Deletes every record (generated ones too) and the overflow flag.
@@ -132,6 +142,7 @@ class SdrStore {
   Statement selectRecord_;
   Statement insertRecord_;
   Statement deleteRecord_;
+  Statement updateRecord_;
   Statement putMeta_;
 };
 

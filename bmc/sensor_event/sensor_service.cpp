@@ -165,6 +165,7 @@ struct SensorService::Impl {
     std::optional<double> initial;
   };
   std::vector<BuiltIn> builtIn;
+  SdrChanged sdrChanged;
   TimerQueue& timers;
   storage::StateStore* store;
   Post post;
@@ -244,6 +245,7 @@ Reply SensorService::Impl::setHysteresis(Sensor& s, const SetHysteresisRequest& 
   v.push_back(q.negative);
   if (auto r = put(key(s.number(), "hysteresis"), v); !r) return storeErrorCc(r.error());
   s.setHysteresis(q.positive, q.negative);
+  if (sdrChanged) sdrChanged(sensors::encodeSdr(s));
   emit(s.reevaluate());
   return Reply::ok();
 }
@@ -260,6 +262,7 @@ Reply SensorService::Impl::setThresholds(Sensor& s, const SetThresholdsRequest& 
   if (auto r = put(key(s.number(), "thresholds"), v); !r) return storeErrorCc(r.error());
   s.setThresholds(q.mask, q.raw);
   log::info("sensor thresholds set number={} name=\"{}\" mask=0x{:02x}", s.number(), s.name(), q.mask);
+  if (sdrChanged) sdrChanged(sensors::encodeSdr(s));
   emit(s.reevaluate());
   return Reply::ok();
 }
@@ -434,6 +437,7 @@ SensorService::~SensorService() = default;
 void SensorService::setPost(Post post) { impl_->post = std::move(post); }
 void SensorService::setSourceEnv(sensors::SourceEnv env) { impl_->env = std::move(env); }
 void SensorService::setEventSink(EventSink* sink) { impl_->sink = sink; }
+void SensorService::setSdrListener(SdrChanged listener) { impl_->sdrChanged = std::move(listener); }
 
 void SensorService::addSensor(sensors::SensorConfig config, std::unique_ptr<sensors::SensorSource> source,
                               std::optional<double> initial) {
@@ -497,6 +501,21 @@ std::vector<Bytes> SensorService::sensorSdrs() const {
   std::vector<Bytes> out;
   if (!impl_->hub) return out;
   for (const Sensor* s : impl_->hub->sensors()) out.push_back(sensors::encodeSdr(*s));
+  return out;
+}
+
+std::vector<Bytes> SensorService::configuredSdrs() const {
+  std::vector<Bytes> out;
+  if (!impl_->hub) return out;
+  for (const Sensor* s : impl_->hub->sensors()) {
+    if (!s->isThreshold()) {
+      out.push_back(sensors::encodeSdr(*s));
+      continue;
+    }
+    Sensor configured = *s;
+    configured.resetThresholds();
+    out.push_back(sensors::encodeSdr(configured));
+  }
   return out;
 }
 

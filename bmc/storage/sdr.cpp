@@ -533,6 +533,72 @@ Result<void> SdrService::start(std::vector<Bytes> generated) {
   return {};
 }
 
+namespace {
+
+// Table 43-1: bytes 6-8 are the record key (owner ID, owner LUN and channel, sensor number); bytes
+// 37-42 the thresholds and 43-44 the hysteresis, the part of a full record clients change.
+constexpr size_t kKeyAt = 5;
+constexpr size_t kKeySize = 3;
+constexpr size_t kThresholdsAt = 36;
+constexpr size_t kThresholdsSize = 8;
+
+bool sameSensor(const Bytes& a, const Bytes& b) {
+  return a.size() >= kKeyAt + kKeySize && b.size() >= kKeyAt + kKeySize && a[3] == kRecordTypeFull &&
+         b[3] == kRecordTypeFull && std::equal(a.begin() + kKeyAt, a.begin() + kKeyAt + kKeySize, b.begin() + kKeyAt);
+}
+
+// `record` with the thresholds and hysteresis of `from`; nullopt when nothing changes (or `record`
+// is too short to carry them).
+std::optional<Bytes> withThresholdsOf(const Bytes& record, const Bytes& from) {
+  constexpr size_t end = kThresholdsAt + kThresholdsSize;
+  if (record.size() < end || from.size() < end) return std::nullopt;
+  const auto first = from.begin() + kThresholdsAt, last = from.begin() + end;
+  if (std::equal(first, last, record.begin() + kThresholdsAt)) return std::nullopt;
+  Bytes out = record;
+  std::copy(first, last, out.begin() + kThresholdsAt);
+  return out;
+}
+
+}  // namespace
+
+Result<size_t> SdrService::updateSensorRecords(const std::vector<Bytes>& records) {
+  Impl& s = *impl_;
+  std::vector<const Bytes*> full;
+  for (const Bytes& r : records) {
+    if (r.size() >= SdrStore::kHeaderSize && r[3] == kRecordTypeFull) full.push_back(&r);
+  }
+  if (full.empty() || !s.store) return size_t{0};
+
+  bool deviceChanged = false;
+  for (Bytes& d : s.device) {
+    for (const Bytes* r : full) {
+      if (!sameSensor(d, *r)) continue;
+      if (auto patched = withThresholdsOf(d, *r)) {
+        d = std::move(*patched);
+        deviceChanged = true;
+      }
+    }
+  }
+  if (deviceChanged) s.deviceReservation = 0;
+
+  std::vector<std::pair<uint16_t, Bytes>> changes;
+  auto scan = s.store->forEach([&](uint16_t id, const Bytes& record) {
+    for (const Bytes* r : full) {
+      if (!sameSensor(record, *r)) continue;
+      if (auto patched = withThresholdsOf(record, *r)) changes.emplace_back(id, std::move(*patched));
+      break;
+    }
+    return true;
+  });
+  if (!scan) return scan.error();
+  if (changes.empty()) return size_t{0};
+  auto n = s.store->replace(changes, s.now());
+  if (!n) return n.error();
+  s.cancelReservation();
+  log::info("sdr: thresholds written into {} sensor record(s)", *n);
+  return n;
+}
+
 storage::SdrStore& SdrService::store() { return *impl_->store; }
 const std::vector<Bytes>& SdrService::deviceSdrs() const { return impl_->device; }
 uint32_t SdrService::now() const { return impl_->now(); }

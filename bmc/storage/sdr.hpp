@@ -10,11 +10,16 @@
 // Reservations (§33.11): one current reservation for the repository; Reserve SDR Repository
 // replaces it, and Add, Partial Add (when a record completes), Delete and Clear cancel it. Get SDR
 // checks it only for reads at a non-zero offset (0xC5). Device SDRs have their own reservation,
-// cancelled only by the next Reserve Device SDR Repository (the device SDRs never change at run time).
+// cancelled by the next Reserve Device SDR Repository and when a sensor's thresholds change.
 //
 // Get SDR / Get Device SDR return min(count, bytes left in the record) bytes, 0xFF meaning "to the
 // end"; when that exceeds maxReadCount the reply is 0xCA (cannot return the requested number of
 // bytes) and clients retry with smaller chunks. Single-threaded (the io_context thread).
+//
+// Thresholds and hysteresis clients set (Set Sensor Thresholds / Hysteresis) are written into the
+// sensors' records as they change (updateSensorRecords), and again at start-up from the restored
+// values, while the generated set that identifies the config keeps the configured values: a restart
+// leaves the repository (and its timestamps) as clients left it.
 #pragma once
 
 #include <cstdint>
@@ -87,6 +92,15 @@ class SdrService {
   // fails with a message naming the file and what to do.
   Result<void> start(std::vector<Bytes> generated);
   void registerCommands(CommandRegistry& registry);
+
+  // Brings the full sensor records (type 01h) of the sensors in `records` (full records as
+  // sensors::encodeSdr builds them) to those records' thresholds and hysteresis (Table 43-1 bytes
+  // 37-44): every repository record with the same key (owner ID, owner LUN/channel, sensor number),
+  // generated or added by a client, and the device SDRs. Only records whose bytes change are
+  // written, in one transaction that moves the repository's addition timestamp (so SDR caches such
+  // as FreeIPMI's notice) and cancels the reservations. Returns how many repository records
+  // changed. After start().
+  Result<size_t> updateSensorRecords(const std::vector<Bytes>& records);
 
   // The repository (for tests and the control plane); valid after start().
   storage::SdrStore& store();

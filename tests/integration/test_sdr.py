@@ -4,8 +4,10 @@ filters, `sdr type`, `sdr dump`, the automatic rebuild of an empty repository fr
 Add/Delete/Clear) and FreeIPMI (`ipmi-sensors --sdr-info`, the SDR cache with every record printed by
 `-vv`, `ipmi-fru` finding FRU devices through their locator records), no -W workaround. Also: the
 repository's MC locator agrees with Get Device ID, device SDRs equal an unmodified repository, records
-added over IPMI survive a restart and kill -9, FreeIPMI's SDR cache stays valid across a restart, and
-1,000 SDRs are walked by ipmitool and FreeIPMI with the daemon's RSS reported before and after.
+added over IPMI survive a restart and kill -9, FreeIPMI's SDR cache stays valid across a restart, thresholds
+and hysteresis set by ipmitool or ipmi-sensors-config are in the sensor's records at once (and its addition
+timestamp moves, so FreeIPMI's cache notices), and 1,000 SDRs are walked by ipmitool and FreeIPMI with the
+daemon's RSS reported before and after.
 
 IPMI v2.0 §33 (repository commands), §35.2-35.4 (device SDRs), §43 (record formats). FreeIPMI caches
 SDRs per host:port: every FreeIPMI call here uses its own cache directory. Loops are bounded."""
@@ -471,6 +473,123 @@ class Writes(SdrClients, DaemonTestCase):
         log = d.log() + d.stdout()
         self.assertIn(path, log)
         self.assertIn("aside", log)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Thresholds and hysteresis set by clients are in the sensor's SDR at once (and after a restart).
+
+
+def full_record(records, number):
+    """The full sensor record (type 01h) of sensor `number` owned by the BMC, from dump_records()."""
+    for _, rtype, rec in records:
+        if rtype == 0x01 and rec[5] == 0x20 and rec[7] == number:
+            return rec
+    raise AssertionError("no full record for sensor {}".format(number))
+
+
+class ThresholdsInRecords(SdrClients, DaemonTestCase):
+    """IPMI v2.0 §35.6/§35.8 set, Table 43-1 bytes 37-44 carry the values, §33.9 addition timestamp moves."""
+
+    class_daemon = False
+
+    def start(self):
+        d = self.new_daemon(start=False)
+        d.config = config_text(d)
+        d.start()
+        self.daemon = d
+        return d
+
+    def dump(self, name):
+        path = os.path.join(self.daemon.workdir, name)
+        self.no_errors(self.assertOk(self.ipmi("sdr", "dump", path)))
+        return dump_records(path)
+
+    def thresholds_raw(self):
+        """Get Sensor Thresholds of CPU Temp: (readable mask, lnc, lc, lnr, unc, uc, unr) raw."""
+        return raw_bytes(self.assertOk(self.ipmi("raw", "0x04", "0x27", "0x01")).out)
+
+    def sdr_get(self):
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "get", "CPU Temp")))
+        return fields(r.out), r
+
+    def reserve(self):
+        return raw_bytes(self.assertOk(self.ipmi("raw", "0x0a", "0x22")).out)
+
+    def test_ipmitool_thresh_is_in_the_sdr_at_once_and_after_a_restart(self):
+        d = self.start()
+        f, r = self.sdr_get()
+        self.assertEqual(f.get("Upper critical"), "95.000", r.describe())
+        self.no_errors(self.assertOk(self.fi("ipmi-sensors")))  # a FreeIPMI SDR cache made before the change
+        addition = self.info()["Most recent Addition"]  # in seconds; a change within the same one still moves it
+
+        r = self.assertOk(self.ipmi("sensor", "thresh", "CPU Temp", "ucr", "90"))
+        self.assertIn("Upper Critical threshold to 90.000", r.out, r.describe())
+        # ipmitool's `sdr get` prints the thresholds from the full sensor record.
+        f, r = self.sdr_get()
+        self.assertEqual(f.get("Upper critical"), "90.000", r.describe())
+        self.assertEqual(f.get("Upper non-critical"), "85.000", r.describe())
+        # Byte for byte: record byte 38 (upper critical) is what Get Sensor Thresholds returns.
+        before = full_record(self.dump("before.bin"), 1)
+        self.assertEqual(before[37], self.thresholds_raw()[5])
+        self.assertEqual(before[38], self.thresholds_raw()[4], "upper non-critical untouched")
+        # The repository changed: its addition timestamp moved, so FreeIPMI's cache is out of date...
+        self.assertNotEqual(self.info()["Most recent Addition"], addition)
+        r = self.fi("ipmi-sensors", recreate=False)
+        self.assertNotEqual(r.rc, 0, r.describe())
+        self.assertIn("out of date", r.err, r.describe())
+        # ... and rebuilt, it has the new value (ipmi-sensors reads the thresholds like ipmitool sensor list).
+        r = self.no_errors(self.assertOk(self.fi("ipmi-sensors", "--output-sensor-thresholds")))
+        row = [l for l in r.out.splitlines() if "| CPU Temp " in l]
+        self.assertEqual(len(row), 1, r.describe())
+        self.assertEqual([c.strip() for c in row[0].split("|")][9], "90.00", r.describe())
+
+        # Hysteresis (Set Sensor Hysteresis, §35.6): bytes 43-44.
+        self.assertOk(self.ipmi("raw", "0x04", "0x24", "0x01", "0xff", "0x06", "0x04"))
+        rec = full_record(self.dump("hyst.bin"), 1)
+        self.assertEqual((rec[42], rec[43]), (6, 4))
+        f, r = self.sdr_get()
+        self.assertNotEqual(f.get("Positive Hysteresis"), "2.000", r.describe())
+
+        # The device SDRs (Get Device SDR, §35.3) say the same.
+        rid = rec[0] | rec[1] << 8
+        with RmcpClient(d.port, timeout=2.0) as c:
+            self.assertEqual(c.open_session(), 0)
+            cc, data = c.command(0x04, 0x21, struct.pack("<HHBB", 0, rid, 0, 0xFF))
+            self.assertEqual(cc, 0)
+            self.assertEqual(bytes(data[2:]), bytes(rec))
+
+        # A restart keeps the record as it is and leaves the repository's timestamps alone: a cache
+        # FreeIPMI builds now stays valid.
+        self.no_errors(self.assertOk(self.fi("ipmi-sensors")))
+        info = self.info()
+        d.restart()
+        self.assertEqual(full_record(self.dump("after.bin"), 1), rec)
+        self.assertEqual(self.info(), info)
+        self.no_errors(self.assertOk(self.fi("ipmi-sensors", recreate=False)))
+        f, r = self.sdr_get()
+        self.assertEqual(f.get("Upper critical"), "90.000", r.describe())
+        # Back to the configured value: the record follows again.
+        self.assertOk(self.ipmi("sensor", "thresh", "CPU Temp", "ucr", "95"))
+        f, r = self.sdr_get()
+        self.assertEqual(f.get("Upper critical"), "95.000", r.describe())
+
+    def test_freeipmi_config_commit_and_a_rebuilt_repository(self):
+        """ipmi-sensors-config sets thresholds too; a repository a client rebuilt from the device SDRs (its own
+        copies of the records) is kept in step as well."""
+        d = self.start()
+        res = self.reserve()
+        self.assertOk(self.ipmi("raw", "0x0a", "0x27", *map(str, res), "0x43", "0x4c", "0x52", "0xaa"))
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "list")))  # ipmitool rebuilds the empty repository
+        self.assertIn("SDRR successfully erased", r.out, r.describe())
+        r = self.assertOk(self.fi("ipmi-sensors-config", "--checkout"))
+        section = [s for s in re.findall(r"^Section (\S+)$", r.out, re.M) if s.endswith("_CPU_Temp")][0]
+        self.no_errors(self.assertOk(self.fi("ipmi-sensors-config", "--commit",
+                                             "-e", section + ":Upper_Critical_Threshold=92")))
+        f, r = self.sdr_get()
+        self.assertEqual(f.get("Upper critical"), "92.000", r.describe())
+        records = self.dump("rebuilt.bin")
+        self.assertGreater(records[0][0], RECORD_COUNT, "the records are the client's copies")
+        self.assertEqual(full_record(records, 1)[37], self.thresholds_raw()[5])
 
 
 # ----------------------------------------------------------------------------------------------------------------

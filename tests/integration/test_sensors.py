@@ -71,9 +71,8 @@ class SensorClientMixin:
         return caches[id(d)]
 
     def fi(self, tool, *args, d=None, **kw):
-        """A FreeIPMI tool with this test's SDR cache for the daemon. The cache is recreated when the
-        repository changed (after a restart that follows a threshold change, the sensors' records carry
-        the new thresholds)."""
+        """A FreeIPMI tool with this test's SDR cache for the daemon, recreated every time: a threshold
+        change rewrites the sensor's record and moves the repository's addition timestamp."""
         d = d or self.daemon
         return d.freeipmi(tool, "--sdr-cache-directory", self.cache_dir(d), "--quiet-cache", "--sdr-cache-recreate",
                           *args, **kw)

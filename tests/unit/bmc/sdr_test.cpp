@@ -634,6 +634,79 @@ TEST_F(SdrTest, DeviceSdrsAreTheGeneratedRecords) {
   EXPECT_EQ(getSdr(repo, 4, 5, 3).cc, Cc::ok);
 }
 
+// ---- Thresholds set by clients (updateSensorRecords) ---------------------------------------------
+
+// fullSensorRecord(number) with thresholds unr..lnc in bytes 37-42 and hysteresis in 43-44.
+Bytes withThresholds(Bytes r, std::array<uint8_t, 8> values) {
+  std::copy(values.begin(), values.end(), r.begin() + 36);
+  return r;
+}
+
+TEST_F(SdrTest, NewThresholdsAreWrittenIntoEveryRecordOfThatSensor) {
+  storage::testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  SdrConfig c;
+  c.path = dir.file("sdr.db");
+  auto records = generated();
+  const Bytes cpu = withThresholds(fullSensorRecord(1), {105, 95, 85, 0, 0, 0, 2, 2});
+  records.push_back(cpu);                                            // ID 4
+  records.push_back(withThresholds(fullSensorRecord(2), {9, 9, 9, 9, 9, 9, 9, 9}));  // ID 5
+  start(c, records);
+  // A client's own copy of sensor 1's record (as ipmitool's rebuild adds them), and a record of
+  // another owner with the same number: only the first is the same sensor.
+  ASSERT_EQ(storage(kAddSdr, cpu), ok(le16(6)));
+  Bytes otherOwner = cpu;
+  otherOwner[5] = 0x2C;
+  ASSERT_EQ(storage(kAddSdr, otherOwner), ok(le16(7)));
+  const uint16_t res = reserve();
+  const uint16_t deviceRes = reserve(kSensor);
+  const Resp before = storage(kGetInfo);
+  clock.advance(std::chrono::seconds(30));
+
+  const Bytes changed = withThresholds(fullSensorRecord(1), {105, 97, 85, 0, 0, 0, 3, 1});
+  auto n = sdr->updateSensorRecords({changed, compactSensorRecord(1, 1)});
+  ASSERT_TRUE(n.hasValue()) << n.error().message;
+  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF), ok(cat({le16(5), withId(changed, 4)})));
+  EXPECT_EQ(getSdr(0, 6, 0, 0xFF), ok(cat({le16(7), withId(changed, 6)})));
+  EXPECT_EQ(getSdr(0, 7, 0, 0xFF), ok(cat({le16(0xFFFF), withId(otherOwner, 7)}))) << "another owner's sensor";
+  EXPECT_EQ(getSdr(0, 5, 0, 0xFF), ok(cat({le16(6), withId(records[4], 5)})));
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF, kSensor), ok(cat({le16(5), withId(changed, 4)}))) << "the device SDRs too";
+  // §33.9: the addition timestamp moves (SDR caches compare it), the erase timestamp does not.
+  const Resp after = storage(kGetInfo);
+  ASSERT_EQ(after.data.size(), 14u);
+  EXPECT_EQ(Bytes(after.data.begin() + 5, after.data.begin() + 9),
+            le32(static_cast<uint32_t>(clock.unixSeconds())));
+  EXPECT_EQ(Bytes(after.data.begin() + 9, after.data.end()), Bytes(before.data.begin() + 9, before.data.end()));
+  EXPECT_EQ(Bytes(after.data.begin(), after.data.begin() + 5), Bytes(before.data.begin(), before.data.begin() + 5));
+  // A read in progress cannot continue on changed bytes.
+  EXPECT_EQ(getSdr(res, 4, 5, 3), err(Cc::reservationCanceled));
+  EXPECT_EQ(getSdr(deviceRes, 4, 5, 3, kSensor), err(Cc::reservationCanceled));
+
+  // The same values again change nothing, not even the timestamp.
+  clock.advance(std::chrono::seconds(30));
+  EXPECT_EQ(*sdr->updateSensorRecords({changed}), 0u);
+  EXPECT_EQ(storage(kGetInfo), after);
+  // A record a client deleted stays deleted.
+  const uint16_t r2 = reserve();
+  ASSERT_EQ(storage(kDeleteSdr, cat({le16(r2), le16(6)})), ok(le16(6)));
+  EXPECT_EQ(*sdr->updateSensorRecords({cpu}), 1u);
+  EXPECT_EQ(getSdr(0, 6, 0, 0xFF), err(Cc::notPresent));
+
+  // After a restart with the same generated set, the repository is as it was left.
+  start(c, records);
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF), ok(cat({le16(5), withId(cpu, 4)})));
+}
+
+TEST_F(SdrTest, ThresholdUpdateOfAnUnknownSensorChangesNothing) {
+  const Resp before = storage(kGetInfo);
+  clock.advance(std::chrono::seconds(5));
+  EXPECT_EQ(*sdr->updateSensorRecords({fullSensorRecord(9)}), 0u);
+  EXPECT_EQ(*sdr->updateSensorRecords({}), 0u);
+  EXPECT_EQ(*sdr->updateSensorRecords({Bytes{0x00, 0x00, 0x51, 0x01}}), 0u) << "a truncated record is ignored";
+  EXPECT_EQ(storage(kGetInfo), before);
+}
+
 TEST_F(SdrTest, DeviceSdrInfoWithoutSensors) {
   EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo), ok({0, 0x00, 0, 0, 0, 0}));
   EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x01}), ok({3, 0x00, 0, 0, 0, 0}));

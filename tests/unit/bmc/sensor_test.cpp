@@ -513,6 +513,44 @@ TEST_F(SensorServiceTest, SensorSdrs) {
   EXPECT_EQ(sdrs[1][7], kIntrusion);
 }
 
+TEST_F(SensorServiceTest, ThresholdAndHysteresisChangesReachTheSdrListenerBeforeTheReply) {
+  std::vector<Bytes> seen;
+  service_->setSdrListener([&](const Bytes& r) { seen.push_back(r); });
+  const Bytes original = service_->sensorSdrs()[0];
+  EXPECT_EQ(call(kSetThresholds, {kCpu, 0x10, 0, 0, 0, 0, 90, 0}, Privilege::operator_), ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], service_->sensorSdrs()[0]);
+  EXPECT_EQ(seen[0][37], 90) << "byte 38: upper critical";
+  EXPECT_EQ(call(kSetHysteresis, {kCpu, 0xFF, 5, 3}, Privilege::operator_), ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1][42], 5) << "byte 43: positive-going hysteresis";
+  EXPECT_EQ(seen[1][43], 3);
+  // Refused requests change nothing and tell nobody.
+  EXPECT_EQ(call(kSetThresholds, {kFan, 0x02, 0, 6, 0, 0, 0, 0}), err(Cc::invalidField));
+  EXPECT_EQ(call(kSetHysteresis, {kIntrusion, 0xFF, 1, 1}), err(Cc::illegalForSensorOrRecord));
+  EXPECT_EQ(seen.size(), 2u);
+  // The configured records stay as the config says, whatever clients set.
+  auto configured = service_->configuredSdrs();
+  ASSERT_EQ(configured.size(), 3u);
+  EXPECT_EQ(configured[0], original);
+  EXPECT_EQ(configured[1], service_->sensorSdrs()[1]);
+  // And after a restart that restored the client's values.
+  start();
+  EXPECT_EQ(service_->configuredSdrs()[0], original);
+  EXPECT_EQ(service_->sensorSdrs()[0], seen[1]);
+}
+
+TEST_F(SensorServiceTest, AStoreFailureLeavesTheSdrAlone) {
+  std::vector<Bytes> seen;
+  service_->setSdrListener([&](const Bytes& r) { seen.push_back(r); });
+  ASSERT_TRUE(store_->database().exec("PRAGMA query_only = 1"));
+  EXPECT_NE(call(kSetThresholds, {kCpu, 0x10, 0, 0, 0, 0, 90, 0}).cc, Cc::ok);
+  EXPECT_NE(call(kSetHysteresis, {kCpu, 0xFF, 5, 3}).cc, Cc::ok);
+  ASSERT_TRUE(store_->database().exec("PRAGMA query_only = 0"));
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(call(kGetThresholds, {kCpu}), ok({0x38, 0, 0, 0, 85, 95, 105}));
+}
+
 TEST_F(SensorServiceTest, BuiltInSensorsAreServedLikeConfiguredOnes) {
   service_.reset();
   registry_ = std::make_unique<CommandRegistry>();

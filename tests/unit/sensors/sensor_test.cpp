@@ -259,6 +259,24 @@ TEST(Sensor, DeassertionEventsOnlyForTheStatesConfiguredSo) {
   EXPECT_EQ(s.enables().deassertion, 0x0001);
 }
 
+TEST(Sensor, ResetThresholdsReturnsToTheConfiguredValues) {
+  Sensor s = make(cpuTemp());
+  std::array<uint8_t, kThresholdCount> raw{};
+  raw[kUc] = 90;
+  raw[kUnr] = 120;
+  ASSERT_TRUE(s.setThresholds((1u << kUc) | (1u << kUnr), raw));
+  s.setHysteresis(5, 6);
+  Sensor configured = s;
+  configured.resetThresholds();
+  EXPECT_EQ(configured.thresholds().raw[kUc], 95);
+  EXPECT_EQ(configured.thresholds().raw[kUnr], 105);
+  EXPECT_EQ(configured.thresholds().raw[kUnc], 85);
+  EXPECT_EQ(configured.positiveHysteresis(), 2);
+  EXPECT_EQ(configured.negativeHysteresis(), 2);
+  EXPECT_EQ(s.thresholds().raw[kUc], 90);  // the copy, not the sensor
+  EXPECT_EQ(s.positiveHysteresis(), 5);
+}
+
 TEST(Sensor, SetTypeChangesWhatEventsCarry) {
   Sensor s = make(cpuTemp());
   s.setType(0x02, 0x01);

@@ -140,6 +140,80 @@ TEST(SdrStoreTest, ChangedGeneratedSetReplacesGeneratedRecordsAndKeepsUserRecord
   EXPECT_EQ(s->nextFreeId(), 6);
 }
 
+TEST(SdrStoreTest, ReplaceRewritesRecordsInPlaceAndMovesTheAdditionTime) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sdr.db");
+  const std::vector<SdrRecord> gen = {record(0x12, 16), record(0x01, 43, 1)};
+  {
+    auto s = openStore(path);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(*s->setGenerated(gen, 1000));
+    ASSERT_TRUE(s->add(record(0x01, 43, 2), 1100).hasValue());  // ID 3, a client's record
+    // ID bytes are the store's; an unknown ID is skipped.
+    auto n = s->replace({{2, record(0x01, 43, 7)}, {3, withId(record(0x01, 43, 8), 0x4444)}, {9, record(0x01, 43)}},
+                        1200);
+    ASSERT_TRUE(n.hasValue()) << n.error().message;
+    EXPECT_EQ(*n, 2u);
+    EXPECT_EQ(mustGet(*s, 2), withId(record(0x01, 43, 7), 2));
+    EXPECT_EQ(mustGet(*s, 3), withId(record(0x01, 43, 8), 3));
+    EXPECT_EQ(s->lastAddition(), 1200u);
+    EXPECT_EQ(s->lastErase(), SdrStore::kNoTimestamp);
+    EXPECT_EQ(chain(*s), (std::vector<uint16_t>{1, 2, 3}));
+    // Within the same second the time still moves, so a cache keyed on it notices.
+    ASSERT_EQ(*s->replace({{2, record(0x01, 43, 9)}}, 1200), 1u);
+    EXPECT_EQ(s->lastAddition(), 1201u);
+    // A longer record is accounted in units.
+    const uint16_t used = s->usedUnits();
+    ASSERT_EQ(*s->replace({{3, record(0x01, 60, 8)}}, 1300), 1u);
+    EXPECT_EQ(s->usedUnits(), used - SdrStore::unitsFor(48) + SdrStore::unitsFor(65));
+    EXPECT_EQ(*s->replace({}, 1400), 0u);
+    EXPECT_EQ(s->lastAddition(), 1300u) << "nothing replaced, nothing moves";
+  }
+  auto s = openStore(path);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(mustGet(*s, 2), withId(record(0x01, 43, 9), 2));
+  EXPECT_EQ(mustGet(*s, 3), withId(record(0x01, 60, 8), 3));
+  EXPECT_EQ(s->lastAddition(), 1300u);
+  EXPECT_FALSE(*s->setGenerated(gen, 5000)) << "a replaced generated record is not a config change";
+  EXPECT_EQ(mustGet(*s, 2), withId(record(0x01, 43, 9), 2));
+}
+
+TEST(SdrStoreTest, ReplaceRefusesMalformedRecordsAndWhatDoesNotFit) {
+  auto s = openStore(":memory:", 20);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->add(record(0xC0, 100), 1).hasValue());  // 7 units
+  SdrRecord bad = record(0x01, 10);
+  bad[4] = 11;
+  auto r = s->replace({{1, bad}}, 2);
+  ASSERT_FALSE(r.hasValue());
+  EXPECT_EQ(r.error().kind, Error::Kind::invalidArgument);
+  ASSERT_TRUE(s->add(record(0xC0, 150), 3).hasValue());  // 10 more units: 17 of 20
+  auto full = s->replace({{1, record(0xC0, 250)}}, 4);    // 16 units instead of 7
+  ASSERT_FALSE(full.hasValue());
+  EXPECT_EQ(full.error().kind, Error::Kind::full);
+  EXPECT_EQ(mustGet(*s, 1), withId(record(0xC0, 100), 1));
+  EXPECT_EQ(s->lastAddition(), 3u);
+}
+
+TEST(SdrStoreTest, ForEachVisitsEveryRecordInIdOrder) {
+  auto s = openStore();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(*s->setGenerated({record(0x12, 16, 1), record(0x01, 43, 2)}, 1000));
+  ASSERT_TRUE(s->add(record(0xC0, 8, 3), 1100).hasValue());
+  ASSERT_TRUE(s->remove(2, 1200).hasValue());
+  std::vector<std::pair<uint16_t, uint8_t>> seen;
+  ASSERT_TRUE(s->forEach([&](uint16_t id, const SdrRecord& r) {
+    seen.emplace_back(id, r.back());
+    EXPECT_EQ(r, mustGet(*s, id));
+    return true;
+  }));
+  EXPECT_EQ(seen, (std::vector<std::pair<uint16_t, uint8_t>>{{1, 1}, {3, 3}}));
+  int calls = 0;
+  ASSERT_TRUE(s->forEach([&](uint16_t, const SdrRecord&) { return ++calls < 1; }));
+  EXPECT_EQ(calls, 1) << "stops when told to";
+}
+
 TEST(SdrStoreTest, AddAssignsIdsAboveGeneratedAndUsedOnes) {
   auto s = openStore();
   ASSERT_TRUE(s);
