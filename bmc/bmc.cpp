@@ -63,12 +63,22 @@ Result<void> Bmc::start() {
   fru_.registerCommands(registry_);
   watchdog_.setEventSink(&events());
   watchdog_.registerCommands(registry_);
+  // The watchdog's "Watchdog 2" sensor, answered in front of the SensorService's (watchdog.hpp).
+  std::vector<std::pair<uint8_t, uint8_t>> served;  // (number, sensor type)
+  if (const sensors::SensorHub* hub = sensors_.hub()) {
+    for (const sensors::Sensor* s : hub->sensors()) served.emplace_back(s->number(), s->sensorType());
+  }
+  const auto watchdogSensor = chooseWatchdogSensor(served, watchdog_.sensorNumber());
+  if (!watchdogSensor) return makeError(Error::Kind::invalidArgument, "no sensor number left for the watchdog");
+  watchdog_.attachSensor(registry_, watchdogSensor->number);
   sol_.registerCommands(registry_);
   // The SDR repository last: its MC locator record reports what everything above registered.
   sdr_.registerCommands(registry_);
   // The generated records carry the configured thresholds (so a restart after a client changed
   // some is not a config change); the restored ones are then written into the sensors' records.
-  if (auto r = startSdrRepository(*this, sensors_.configuredSdrs()); !r) return r;
+  std::vector<Bytes> generated = sensors_.configuredSdrs();
+  if (watchdogSensor->generateRecord) generated.push_back(watchdog_.sensorRecord());
+  if (auto r = startSdrRepository(*this, std::move(generated)); !r) return r;
   if (auto r = sdr_.updateSensorRecords(sensors_.sensorSdrs()); !r) return r.error();
   return {};
 }

@@ -12,8 +12,8 @@ import os
 import shutil
 import tempfile
 
-from harness import (ADMIN_PASSWORD, ADMIN_USER, DaemonTestCase, fields, free_port, main, make_config, poll,
-                     raw_bytes)
+from harness import (ADMIN_PASSWORD, ADMIN_USER, DaemonTestCase, fields, free_port, freeipmi_cmd, main, make_config,
+                     poll, raw_bytes, run)
 
 READER = dict(name="reader", password="Reader-Pw-77", privilege="user")
 USERS = [dict(name=ADMIN_USER, password=ADMIN_PASSWORD, privilege="administrator"), READER]
@@ -159,6 +159,63 @@ class Watchdog(DaemonTestCase):
         out, f = self.get()
         self.assertEqual(f["Timer Expiration Flags"], "None (0x00)", out)
         self.assertIn("watchdog expired use=4 action=hard-reset", d.log())
+
+    def test_the_watchdog_sensor_is_named_and_read_by_every_client(self):
+        """The "Watchdog 2" sensor (Table 42-3) has a compact SDR owned by the BMC: ipmitool and FreeIPMI
+        name it in sensor and SEL listings, and its reading is the last watchdog action."""
+        d = self.start_daemon(console=dict(kind="simulated", boot_ms=100))
+        cache = tempfile.mkdtemp(prefix="simbmc-integ-wdt-sdr-")
+        self.addCleanup(shutil.rmtree, cache, True)
+        env = dict(os.environ, TZ="UTC", LC_ALL="C")
+
+        def freeipmi(tool, *args):
+            return run(freeipmi_cmd(tool, d.port, "--sdr-cache-directory", cache, "--quiet-cache",
+                                    "--sdr-cache-recreate", *args), timeout=60, env=env)
+
+        r = self.assertOk(self.raw("sdr", "elist"))
+        row = [l for l in r.out.splitlines() if l.startswith("BMC Watchdog")]
+        self.assertEqual(len(row), 1, r.describe())
+        self.assertRegex(row[0], r"^BMC Watchdog\s*\| 81h \| ok\s*\|\s*6\.1 \|", r.describe())
+        # Nothing happened yet: no state.
+        self.assertEqual(raw_bytes(self.assertOk(self.raw("raw", "0x04", "0x2d", "0x81")).out), [0x00, 0xC0, 0x00, 0x80])
+
+        # SMS/OS, hard reset, 1 s.
+        self.assertOk(self.raw(*set_request(use=0x04, actions=0x01, countdown=10)))
+        self.assertOk(self.raw("mc", "watchdog", "reset"))
+        self.wait_for(lambda: "Hard reset" in self.raw("sel", "list").out, "the watchdog event")
+
+        r = self.assertOk(self.raw("sel", "elist"))
+        self.assertRegex(r.out, r"\| Watchdog2 BMC Watchdog \| Hard reset \| Asserted", r.describe())
+        r = self.assertOk(self.raw("sdr", "elist"))
+        self.assertRegex(r.out, r"BMC Watchdog\s*\| 81h \| ok\s*\|\s*6\.1 \| Hard reset", r.describe())
+        # Get Sensor Reading: state 01h (hard reset) asserted.
+        self.assertEqual(raw_bytes(self.assertOk(self.raw("raw", "0x04", "0x2d", "0x81")).out), [0x00, 0xC0, 0x02, 0x80])
+
+        r = self.assertOk(freeipmi("ipmi-sel"))
+        self.assertEqual(r.err.strip(), "", r.describe())
+        rows = [[p.strip() for p in l.split("|")] for l in r.out.splitlines()]
+        wdt = [x for x in rows if len(x) >= 6 and x[3] == "BMC Watchdog"]
+        self.assertEqual(len(wdt), 1, r.describe())
+        self.assertEqual(wdt[0][4], "Watchdog 2", r.describe())
+        self.assertIn("Hard Reset", wdt[0][5], r.describe())
+        r = self.assertOk(freeipmi("ipmi-sensors"))
+        self.assertEqual(r.err.strip(), "", r.describe())
+        line = [l for l in r.out.splitlines() if "BMC Watchdog" in l]
+        self.assertEqual(len(line), 1, r.describe())
+        self.assertIn("Watchdog 2", line[0])
+        self.assertIn("Hard Reset", line[0])
+
+        # Event messages off on the sensor: the next expiry changes the state but logs nothing.
+        before = self.raw("sel", "list").out.count("Watchdog2")
+        self.assertOk(self.raw("raw", "0x04", "0x28", "0x81", "0x40"))
+        self.assertOk(self.raw(*set_request(use=0x04, actions=0x00, countdown=3)))
+        self.assertOk(self.raw("mc", "watchdog", "reset"))
+        self.wait_for(lambda: self.get()[1].get("Watchdog Timer Is") == "Stopped", "the second expiry")
+        self.assertEqual(self.raw("sel", "list").out.count("Watchdog2"), before)
+        self.assertEqual(raw_bytes(self.assertOk(self.raw("raw", "0x04", "0x2d", "0x81")).out), [0x00, 0x40, 0x01, 0x80])
+        # Bad requests on it get completion codes.
+        self.assertIn("rsp=0xc7", self.raw("raw", "0x04", "0x2d", "0x81", "0x00").err)
+        self.assertIn("rsp=0xcd", self.raw("raw", "0x04", "0x27", "0x81").err)
 
     def test_power_down_timeout(self):
         self.start_daemon()
