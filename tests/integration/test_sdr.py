@@ -85,9 +85,10 @@ record = "event-only"
 """
 FRU_NAMES = ["Mainboard", "PSU 1"]
 # The configured sensors, then the BMC's own Power Unit (sensor 80h, compact record), which every
-# instance has unless [bmc.power] power_unit = false.
+# instance has unless [bmc.power] power_unit = false, and its watchdog's sensor (81h, compact record).
 POWER_UNIT = "Pwr Unit Status"
-SENSOR_NAMES = ["CPU Temp", "Inlet Temp", "12V", "PSU1 Presence", "OS Boot", POWER_UNIT]
+WATCHDOG = "BMC Watchdog"
+SENSOR_NAMES = ["CPU Temp", "Inlet Temp", "12V", "PSU1 Presence", "OS Boot", POWER_UNIT, WATCHDOG]
 RECORD_COUNT = 1 + len(FRU_NAMES) + len(SENSOR_NAMES)
 
 
@@ -199,7 +200,8 @@ class Repository(SdrClients, DaemonTestCase):
         r = self.no_errors(self.assertOk(self.ipmi("sdr", "list")))
         rows = {c[0]: c[1:] for c in sdr_rows(r.out)}
         # `sdr list`: full and compact sensor records.
-        self.assertEqual(list(rows), ["CPU Temp", "Inlet Temp", "12V", "PSU1 Presence", POWER_UNIT], r.describe())
+        self.assertEqual(list(rows), ["CPU Temp", "Inlet Temp", "12V", "PSU1 Presence", POWER_UNIT, WATCHDOG],
+                         r.describe())
         self.assertEqual(rows["CPU Temp"], ["47 degrees C", "ok"], r.describe())
         self.assertEqual(rows["12V"][1], "ok", r.describe())
 
@@ -214,13 +216,14 @@ class Repository(SdrClients, DaemonTestCase):
         self.assertEqual(rows[6][1:], ["28h", "ok", "7.1", "Present"], r.describe())
         self.assertEqual(rows[7][1:], ["29h", "ns", "7.1", "Event-Only"], r.describe())
         self.assertEqual(rows[8][1:], ["80h", "ok", "19.1", ""], r.describe())
+        self.assertEqual(rows[9][1:], ["81h", "ok", "6.1", ""], r.describe())
 
         r = self.no_errors(self.assertOk(self.ipmi("sdr", "elist", "mcloc")))
         self.assertEqual(sdr_rows(r.out), [[SYSTEM_NAME, "00h", "ok", "6.1", "Static MC @ 20h"]], r.describe())
         r = self.no_errors(self.assertOk(self.ipmi("sdr", "elist", "fru")))
         self.assertEqual([c[0] for c in sdr_rows(r.out)], FRU_NAMES, r.describe())
         r = self.no_errors(self.assertOk(self.ipmi("sdr", "elist", "compact")))
-        self.assertEqual([c[0] for c in sdr_rows(r.out)], ["PSU1 Presence", POWER_UNIT], r.describe())
+        self.assertEqual([c[0] for c in sdr_rows(r.out)], ["PSU1 Presence", POWER_UNIT, WATCHDOG], r.describe())
         r = self.no_errors(self.assertOk(self.ipmi("sdr", "elist", "event")))
         self.assertEqual([c[0] for c in sdr_rows(r.out)], ["OS Boot"], r.describe())
 
@@ -235,7 +238,7 @@ class Repository(SdrClients, DaemonTestCase):
         records = dump_records(path)
         self.assertEqual(len(records), RECORD_COUNT, r.describe())
         self.assertEqual([rid for rid, _, _ in records], list(range(1, RECORD_COUNT + 1)))
-        self.assertEqual([t for _, t, _ in records], [0x12, 0x11, 0x11, 0x01, 0x01, 0x01, 0x02, 0x03, 0x02])
+        self.assertEqual([t for _, t, _ in records], [0x12, 0x11, 0x11, 0x01, 0x01, 0x01, 0x02, 0x03, 0x02, 0x02])
         for _, _, rec in records:
             self.assertEqual(rec[2], 0x51, "SDR version")
         mc = records[0][2]

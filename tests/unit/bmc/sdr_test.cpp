@@ -795,7 +795,7 @@ TEST(SdrInBmcTest, GeneratedRecordsDescribeThisController) {
   EXPECT_EQ(id->data[5] & 0x08, 0x08) << "Get Device ID: FRU inventory device";
 
   const auto& device = bmc.sdr().deviceSdrs();
-  ASSERT_EQ(device.size(), 5u) << "MC locator, two FRU locators, one sensor, the Power Unit";
+  ASSERT_EQ(device.size(), 6u) << "MC locator, two FRU locators, one sensor, the Power Unit, the watchdog";
   McLocator mc;
   mc.capabilities = id->data[5];
   mc.name = "rack1-node07";
@@ -812,9 +812,12 @@ TEST(SdrInBmcTest, GeneratedRecordsDescribeThisController) {
   EXPECT_EQ(device[4][3], 0x02) << "the BMC's Power Unit: a compact sensor record";
   EXPECT_EQ(device[4][7], PowerUnitConfig::kDefaultNumber);
   EXPECT_EQ(device[4][12], 0x09);
+  EXPECT_EQ(device[5][3], 0x02) << "the BMC's watchdog: a compact sensor record";
+  EXPECT_EQ(device[5][7], 0x81);
+  EXPECT_EQ(device[5][12], 0x23);
   // The repository starts as the device SDRs.
-  EXPECT_EQ(bmc.sdr().store().count(), 5);
-  for (uint16_t i = 1; i <= 5; ++i) {
+  EXPECT_EQ(bmc.sdr().store().count(), 6);
+  for (uint16_t i = 1; i <= 6; ++i) {
     auto r = bmc.sdr().store().get(i);
     ASSERT_TRUE(r && *r);
     EXPECT_EQ(**r, device[i - 1u]);
