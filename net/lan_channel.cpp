@@ -711,8 +711,16 @@ std::optional<Bytes> LanChannel::runRequest(const LanMessage& msg, Session* s, b
   if (!response) return drop(Drop::notAllowed);
   Bytes message = msg.response(response->cc, response->data);
   if (s != nullptr && !s->closeAfterReply) {
-    if (s->cache.size() >= kRetryCacheEntries) s->cache.erase(s->cache.begin());
-    s->cache.push_back(CachedResponse{Bytes(msg.raw.begin(), msg.raw.end()), message, now});
+    if (s->cache.size() < kRetryCacheEntries) {
+      s->cache.push_back(CachedResponse{Bytes(msg.raw.begin(), msg.raw.end()), message, now});
+    } else {
+      // The oldest entry becomes the newest, reusing its buffers: no allocation per command.
+      std::rotate(s->cache.begin(), s->cache.begin() + 1, s->cache.end());
+      CachedResponse& c = s->cache.back();
+      c.request.assign(msg.raw.begin(), msg.raw.end());
+      c.message.assign(message.begin(), message.end());
+      c.at = now;
+    }
   }
   return message;
 }

@@ -463,7 +463,27 @@ void worker(const Options& o, const sockaddr_in& peer, crypto::CipherSuite suite
   }
   shared.readyThreads.fetch_add(1);
   while (!shared.go.load() && Clock::now() < hardDeadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (res.opened != count) return;
+  auto closeAll = [&](unsigned opened) {
+    // Close Session for every session that came up (not measured): one try each, bounded by the
+    // retransmit interval, so that a failed or finished run leaves no sessions behind.
+    for (unsigned i = 0; i < opened; ++i) {
+      Session& s = sessions[i];
+      buildRequest(s, kCmdCloseSession);
+      if (!sock.send(s.packet)) continue;
+      for (unsigned k = 0; k < 64; ++k) {
+        auto d = sock.recv();
+        if (!d) break;
+        std::string ignored;
+        Reader r(*d);
+        r.skip(6);
+        if (r.u32le() == s.consoleId && acceptReply(s, *d, ignored, kCmdCloseSession)) break;
+      }
+    }
+  };
+  if (res.opened != count) {
+    closeAll(res.opened);
+    return;
+  }
   sock.setTimeout(std::max(1u, std::min(o.retransmitMs, 20u)), err);
 
   std::array<mmsghdr, kBatch> out{};
@@ -545,21 +565,8 @@ void worker(const Options& o, const sockaddr_in& peer, crypto::CipherSuite suite
       flush();
     }
   }
-  // Close every session (not measured): one try each, bounded by the retransmit interval.
-  for (Session& s : sessions) {
-    buildRequest(s, kCmdCloseSession);
-    if (!sock.send(s.packet)) continue;
-    for (unsigned i = 0; i < 64; ++i) {
-      auto d = sock.recv();
-      if (!d) break;
-      std::string ignored;
-      Reader r(*d);
-      r.skip(6);
-      if (r.u32le() == s.consoleId && acceptReply(s, *d, ignored, kCmdCloseSession)) {
-        break;
-      }
-    }
-  }
+  sock.setTimeout(std::max(1u, o.retransmitMs), err);
+  closeAll(count);
 }
 
 struct ConfigResult {
