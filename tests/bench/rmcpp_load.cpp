@@ -45,6 +45,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.hpp"
 #include "net/crypto.hpp"
 #include "net/wire.hpp"
 
@@ -63,92 +64,9 @@ constexpr unsigned kMaxSessions = 1024;
 constexpr size_t kBatch = 64;
 constexpr uint32_t kConsoleIdBase = 0x5E550000;  // console session IDs: base + session index + 1
 
-// ---- Latency histogram (the same buckets as simbmc_bench_load) ----
 
-class LatencyHistogram {
- public:
-  void add(uint64_t us) {
-    ++buckets_[indexOf(us)];
-    ++count_;
-    sum_ += us;
-    max_ = std::max(max_, us);
-  }
-  void merge(const LatencyHistogram& o) {
-    for (size_t i = 0; i < kBuckets; ++i) buckets_[i] += o.buckets_[i];
-    count_ += o.count_;
-    sum_ += o.sum_;
-    max_ = std::max(max_, o.max_);
-  }
-  uint64_t count() const { return count_; }
-  uint64_t max() const { return max_; }
-  double mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0; }
-  uint64_t percentile(double q) const {
-    if (count_ == 0) return 0;
-    auto rank = std::clamp<uint64_t>(static_cast<uint64_t>(q * static_cast<double>(count_) + 0.5), 1, count_);
-    uint64_t seen = 0;
-    for (size_t i = 0; i < kBuckets; ++i) {
-      seen += buckets_[i];
-      if (seen >= rank) return std::min(midpointOf(i), max_);
-    }
-    return max_;
-  }
 
- private:
-  static constexpr unsigned kExact = 256;
-  static constexpr unsigned kSubBits = 7;
-  static constexpr size_t kBuckets = kExact + (64 - 8) * (1u << kSubBits);
-  static size_t indexOf(uint64_t v) {
-    if (v < kExact) return static_cast<size_t>(v);
-    const unsigned e = static_cast<unsigned>(std::bit_width(v)) - 1;
-    const uint64_t sub = (v >> (e - kSubBits)) & ((1u << kSubBits) - 1);
-    return kExact + (e - 8) * (1u << kSubBits) + static_cast<size_t>(sub);
-  }
-  static uint64_t midpointOf(size_t i) {
-    if (i < kExact) return i;
-    const size_t j = i - kExact;
-    const unsigned e = static_cast<unsigned>(j >> kSubBits) + 8;
-    const uint64_t lo = (uint64_t{1} << e) | ((j & ((1u << kSubBits) - 1)) << (e - kSubBits));
-    return lo + (uint64_t{1} << (e - kSubBits)) / 2;
-  }
-  std::array<uint64_t, kBuckets> buckets_{};
-  uint64_t count_ = 0, sum_ = 0, max_ = 0;
-};
 
-// ---- /proc sampling of the BMC ----
-
-struct ProcSample {
-  bool ok = false;
-  uint64_t cpuTicks = 0, rssKb = 0, hwmKb = 0;
-};
-
-ProcSample sampleProc(int pid) {
-  ProcSample s;
-  if (pid <= 0) return s;
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-  std::string line;
-  if (!std::getline(stat, line)) return s;
-  const auto close = line.rfind(')');
-  if (close == std::string::npos) return s;
-  std::istringstream rest(line.substr(close + 1));
-  std::vector<std::string> f;
-  for (std::string x; rest >> x && f.size() < 13;) f.push_back(x);
-  if (f.size() < 13) return s;
-  s.cpuTicks = std::stoull(f[11]) + std::stoull(f[12]);  // utime + stime (proc(5) fields 14, 15)
-  std::ifstream status(fmt::format("/proc/{}/status", pid));
-  for (std::string l; std::getline(status, l);) {
-    if (l.rfind("VmRSS:", 0) == 0) s.rssKb = std::stoull(l.substr(6));
-    if (l.rfind("VmHWM:", 0) == 0) s.hwmKb = std::stoull(l.substr(6));
-  }
-  s.ok = true;
-  return s;
-}
-
-double selfCpuS() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](const timeval& x) { return static_cast<double>(x.tv_sec) + static_cast<double>(x.tv_usec) / 1e6; };
-  return tv(ru.ru_utime) + tv(ru.ru_stime);
-}
 
 // ---- Options ----
 
@@ -624,18 +542,6 @@ ConfigResult runConfig(const Options& o, const sockaddr_in& peer, crypto::Cipher
   return res;
 }
 
-std::string jsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 void print(const ConfigResult& r, bool json) {
   const double bmcCpuS = r.bmcBefore.ok && r.bmcAfter.ok
