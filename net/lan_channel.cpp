@@ -394,7 +394,12 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
   }
   const bool wantAuth = s->suite.integrity != crypto::IntegrityAlg::none;
   const bool wantEnc = s->suite.conf != crypto::ConfAlg::none && (open == nullptr || open->grant.encrypted);
-  if (authenticated != wantAuth || encrypted != wantEnc) return drop(Drop::notAllowed);
+  // A payload whose encryption is suspended (§24.3) stops *requiring* encrypted input: packets the
+  // console encrypted before it saw the suspension (or keeps encrypting) are still taken.
+  const bool encryptedAllowed = open != nullptr && s->suite.conf != crypto::ConfAlg::none;
+  if (authenticated != wantAuth || (encrypted != wantEnc && !(encrypted && encryptedAllowed))) {
+    return drop(Drop::notAllowed);
+  }
   if (wantAuth) {
     const size_t codeLength = crypto::integrityCodeLength(s->suite.integrity);
     if (trailer.size() < codeLength + 2) return drop(Drop::malformed);
@@ -413,7 +418,7 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
   }
   if (seq == 0 || !s->window.acceptable(seq)) return drop(Drop::replay);
   Bytes plain;
-  if (wantEnc) {
+  if (encrypted) {
     crypto::SessionCipher* cipher = s->sessionCipher();
     auto decrypted = cipher != nullptr ? cipher->decrypt(payload) : std::nullopt;
     if (!decrypted) return drop(Drop::decryptFailed);

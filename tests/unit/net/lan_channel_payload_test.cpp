@@ -245,10 +245,15 @@ TEST_F(LanChannelPayloadTest, EncryptionFollowsTheGrant) {
   channel.handle(c.packet(kSol, kSolPacket, false), c.from);  // plaintext in an encrypted activation
   EXPECT_TRUE(handler.got.empty());
   ASSERT_TRUE(channel.setPayloadEncrypted(c.bmcId, kSol, false));  // Suspend Payload Encryption
-  channel.handle(c.packet(kSol, kSolPacket, true), c.from);
-  EXPECT_TRUE(handler.got.empty());
+  // Suspended: plaintext is accepted, and encrypted input is no longer required but still taken.
   channel.handle(c.packet(kSol, kSolPacket, false), c.from);
   ASSERT_EQ(handler.got.size(), 1u);
+  channel.handle(c.packet(kSol, kSolPacket, true), c.from);
+  ASSERT_EQ(handler.got.size(), 2u);
+  EXPECT_EQ(handler.got[1].payload, kSolPacket);
+  ASSERT_TRUE(channel.setPayloadEncrypted(c.bmcId, kSol, true));  // Resume: plaintext refused again
+  channel.handle(c.packet(kSol, kSolPacket, false), c.from);
+  EXPECT_EQ(handler.got.size(), 2u);
   // IPMI messages keep the suite's encryption regardless.
   const Bytes msg = {0x20, 0x18, 0xC8, 0x81, 0x04, 0x01, 0x7A};
   EXPECT_FALSE(channel.handle(c.packet(0x00, msg, false), c.from).has_value());
