@@ -188,7 +188,9 @@ void UdpServer::drain() {
       if (!socket_.is_open()) break;
     }
     flush();
-    if (!full || !socket_.is_open()) break;
+    // After a partial batch, look once more before sleeping: under closed-loop load the consoles'
+    // next requests are often already queued, and a receive is cheaper than a sleep and a wake-up.
+    if (!socket_.is_open()) break;
   }
   inBatch_ = false;
   flush();
