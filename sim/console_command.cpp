@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "sim/spawn_setup.hpp"
+
 extern char** environ;
 
 namespace simbmc::sim {
@@ -30,48 +32,6 @@ std::string describe(int status) {
 }
 
 bool failed(int status) { return !WIFEXITED(status) || WEXITSTATUS(status) != 0; }
-
-// posix_spawn attributes and file actions with RAII; see ExecRunner for the same choices.
-class Spawn {
- public:
-  Spawn() {
-    okActions_ = posix_spawn_file_actions_init(&actions_) == 0;
-    okAttr_ = posix_spawnattr_init(&attr_) == 0;
-  }
-  ~Spawn() {
-    if (okActions_) posix_spawn_file_actions_destroy(&actions_);
-    if (okAttr_) posix_spawnattr_destroy(&attr_);
-  }
-  Spawn(const Spawn&) = delete;
-  Spawn& operator=(const Spawn&) = delete;
-
-  int configure(int childFd) {
-    if (!okActions_ || !okAttr_) return ENOMEM;
-    for (int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
-      if (int rc = posix_spawn_file_actions_adddup2(&actions_, childFd, target)) return rc;
-    }
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    if (int rc = posix_spawn_file_actions_addclosefrom_np(&actions_, STDERR_FILENO + 1)) return rc;
-#endif
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (int sig : {SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&defaults, sig);
-    sigset_t none;
-    sigemptyset(&none);
-    if (int rc = posix_spawnattr_setsigdefault(&attr_, &defaults)) return rc;
-    if (int rc = posix_spawnattr_setsigmask(&attr_, &none)) return rc;
-    if (int rc = posix_spawnattr_setpgroup(&attr_, 0)) return rc;
-    return posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-  }
-  const posix_spawn_file_actions_t* actions() const { return &actions_; }
-  const posix_spawnattr_t* attr() const { return &attr_; }
-
- private:
-  posix_spawn_file_actions_t actions_{};
-  posix_spawnattr_t attr_{};
-  bool okActions_ = false;
-  bool okAttr_ = false;
-};
 
 }  // namespace
 
@@ -122,7 +82,7 @@ Result<void> CommandConsole::spawn() {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return makeError(Error::Kind::io, std::string("console command: socketpair: ") + std::strerror(errno));
-  Spawn setup;
+  SpawnSetup setup;
   if (int rc = setup.configure(sv[1])) {
     ::close(sv[0]);
     ::close(sv[1]);

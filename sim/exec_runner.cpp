@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "sim/spawn_setup.hpp"
 
 extern char** environ;
 
@@ -37,54 +38,6 @@ std::vector<std::string> childEnvironment(std::string_view action, std::string_v
   return env;
 }
 
-// RAII for the two posix_spawn attribute objects.
-class SpawnSetup {
- public:
-  SpawnSetup() {
-    okActions_ = posix_spawn_file_actions_init(&actions_) == 0;
-    okAttr_ = posix_spawnattr_init(&attr_) == 0;
-  }
-  ~SpawnSetup() {
-    if (okActions_) posix_spawn_file_actions_destroy(&actions_);
-    if (okAttr_) posix_spawnattr_destroy(&attr_);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-
-  // Returns 0 or the first error number.
-  int configure() {
-    if (!okActions_ || !okAttr_) return ENOMEM;
-    if (int rc = posix_spawn_file_actions_addopen(&actions_, STDIN_FILENO, "/dev/null", O_RDONLY, 0))
-      return rc;
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    // Sockets (UDP 623, the control API) must not stay bound in a long-running hook after we exit.
-    if (int rc = posix_spawn_file_actions_addclosefrom_np(&actions_, STDERR_FILENO + 1)) return rc;
-#endif
-    // Ignored signals survive exec; a hook must not inherit the daemon's SIG_IGN for SIGPIPE.
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (int sig : {SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
-      sigaddset(&defaults, sig);
-    sigset_t emptyMask;
-    sigemptyset(&emptyMask);
-    if (int rc = posix_spawnattr_setsigdefault(&attr_, &defaults)) return rc;
-    if (int rc = posix_spawnattr_setsigmask(&attr_, &emptyMask)) return rc;
-    // Own process group (pgid == pid) so the destructor can kill the hook's children too.
-    if (int rc = posix_spawnattr_setpgroup(&attr_, 0)) return rc;
-    const short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP;
-    return posix_spawnattr_setflags(&attr_, flags);
-  }
-
-  const posix_spawn_file_actions_t* actions() const { return &actions_; }
-  const posix_spawnattr_t* attr() const { return &attr_; }
-
- private:
-  posix_spawn_file_actions_t actions_{};
-  posix_spawnattr_t attr_{};
-  bool okActions_ = false;
-  bool okAttr_ = false;
-};
-
 }  // namespace
 
 ExecRunner::ExecRunner(std::string instance, Millis shutdownGrace)
@@ -94,7 +47,7 @@ pid_t ExecRunner::run(std::string_view action, const std::string& command) {
   if (command.empty()) return 0;
 
   SpawnSetup setup;
-  if (int rc = setup.configure()) {
+  if (int rc = setup.configure(std::nullopt)) {
     log::warn("exec setup failed instance={} action={} error={}", instance_, action, std::strerror(rc));
     return 0;
   }
