@@ -76,6 +76,37 @@ size_t digestSize(AuthAlg alg) {
   return 0;
 }
 
+// The HMAC digest behind an HMAC integrity algorithm (§13.28.4); AuthAlg::none for MD5-128 and none.
+AuthAlg hmacDigestOf(IntegrityAlg alg) {
+  switch (alg) {
+    case IntegrityAlg::hmacSha1_96: return AuthAlg::hmacSha1;
+    case IntegrityAlg::hmacMd5_128: return AuthAlg::hmacMd5;
+    case IntegrityAlg::hmacSha256_128: return AuthAlg::hmacSha256;
+    case IntegrityAlg::md5_128:
+    case IntegrityAlg::none: break;
+  }
+  return AuthAlg::none;
+}
+
+// The AES-CBC-128 pad length for a payload (§13.29): (payload + pad + 1) is a multiple of 16.
+size_t padLengthFor(size_t payloadSize) { return (kAesBlockSize - (payloadSize + 1) % kAesBlockSize) % kAesBlockSize; }
+
+// The payload length of a decrypted, padded plaintext, or nullopt when the pad is wrong.
+// Senders pad with 0..15 bytes (ipmitool lanplus_encrypt_payload, FreeIPMI
+// _construct_payload_confidentiality_aes_cbc_128). FreeIPMI's receiver accepts a pad length up to 16
+// and checks the bytes are 1..n (ipmi_rmcpplus_check_payload_pad); ipmitool checks 1..n too. A pad of
+// 16 would mean a whole block of padding, which no sender produces, so 15 is the limit here.
+std::optional<size_t> unpaddedSize(ByteView plain) {
+  if (plain.empty()) return std::nullopt;
+  const uint8_t padLength = plain.back();
+  if (padLength >= kAesBlockSize || padLength + 1u > plain.size()) return std::nullopt;
+  const size_t payloadSize = plain.size() - padLength - 1;
+  for (size_t i = 0; i < padLength; ++i) {
+    if (plain[payloadSize + i] != i + 1) return std::nullopt;
+  }
+  return payloadSize;
+}
+
 // OpenSSL 3 resolves algorithms by name on every implicit use (algorithms().md5, EVP_MAC_fetch, a digest
 // name in OSSL_PARAMs): a provider lookup with a lock and string compares, which dominated the
 // per-packet cost. Each algorithm is therefore fetched once, and HMAC contexts are cloned from a
@@ -277,11 +308,10 @@ Bytes deriveKey(AuthAlg alg, ByteView sik, uint8_t n) {
 
 Bytes integrityCode(IntegrityAlg alg, ByteView k1, ByteView passwordKey, ByteView data) {
   // IPMI v2.0 §13.28.4, the session trailer AuthCode.
-  AuthAlg digest = AuthAlg::none;
   switch (alg) {
-    case IntegrityAlg::hmacSha1_96: digest = AuthAlg::hmacSha1; break;
-    case IntegrityAlg::hmacMd5_128: digest = AuthAlg::hmacMd5; break;
-    case IntegrityAlg::hmacSha256_128: digest = AuthAlg::hmacSha256; break;
+    case IntegrityAlg::hmacSha1_96:
+    case IntegrityAlg::hmacMd5_128:
+    case IntegrityAlg::hmacSha256_128: break;
     case IntegrityAlg::md5_128: {
       // MD5-128 is keyless: MD5(Kuid | data | Kuid), Kuid the password zero-padded to 20 bytes, not 16.
       // This follows FreeIPMI (libfreeipmi/interface/ipmi-rmcpplus-interface.c,
@@ -299,6 +329,7 @@ Bytes integrityCode(IntegrityAlg alg, ByteView k1, ByteView passwordKey, ByteVie
     }
     case IntegrityAlg::none: return {};
   }
+  const AuthAlg digest = hmacDigestOf(alg);
   if (digest == AuthAlg::none || k1.empty()) return {};
   Bytes code = hmacWith(digest, k1, data);
   const size_t length = integrityCodeLength(alg);
@@ -317,7 +348,7 @@ Bytes aesCbc128EncryptWithIv(ByteView k2, ByteView iv, ByteView payload) {
   // IPMI v2.0 §13.29, Table 13-20: IV | AES-CBC-128(payload | 01 02 .. n | n) with
   // (payload + n + 1) % 16 == 0, key = K2[0..15]. ipmitool and FreeIPMI build the pad the same way.
   if (k2.size() < kAesKeySize || iv.size() != kAesBlockSize) return {};
-  const size_t padLength = (kAesBlockSize - (payload.size() + 1) % kAesBlockSize) % kAesBlockSize;
+  const size_t padLength = padLengthFor(payload.size());
   const size_t plainSize = payload.size() + padLength + 1;
   if (kAesBlockSize + plainSize > kMaxPayloadLength) return {};
 
@@ -379,17 +410,9 @@ std::optional<Bytes> aesCbc128Decrypt(ByteView k2, ByteView ivAndCiphertext) {
     return std::nullopt;
   }
 
-  // Senders pad with 0..15 bytes (ipmitool lanplus_encrypt_payload, FreeIPMI
-  // _construct_payload_confidentiality_aes_cbc_128). FreeIPMI's receiver accepts a pad length up to 16
-  // and checks the bytes are 1..n (ipmi_rmcpplus_check_payload_pad); ipmitool checks 1..n too. A pad of
-  // 16 would mean a whole block of padding, which no sender produces, so 15 is the limit here.
-  const uint8_t padLength = plain.back();
-  if (padLength >= kAesBlockSize) return std::nullopt;
-  const size_t payloadSize = plain.size() - padLength - 1;
-  for (size_t i = 0; i < padLength; ++i) {
-    if (plain[payloadSize + i] != i + 1) return std::nullopt;
-  }
-  plain.resize(payloadSize);  // the bytes dropped are the pad, not secret
+  const auto payloadSize = unpaddedSize(plain);
+  if (!payloadSize) return std::nullopt;
+  plain.resize(*payloadSize);  // the bytes dropped are the pad, not secret
   guard.disarm();
   return plain;
 }
@@ -505,10 +528,7 @@ std::unique_ptr<SessionCipher> SessionCipher::create(const CipherSuite& suite, B
     case IntegrityAlg::hmacSha1_96:
     case IntegrityAlg::hmacMd5_128:
     case IntegrityAlg::hmacSha256_128: {
-      const AuthAlg digest = suite.integrity == IntegrityAlg::hmacSha1_96  ? AuthAlg::hmacSha1
-                             : suite.integrity == IntegrityAlg::hmacMd5_128 ? AuthAlg::hmacMd5
-                                                                            : AuthAlg::hmacSha256;
-      const EVP_MAC_CTX* tmpl = algs.hmacTemplate[static_cast<uint8_t>(digest)];
+      const EVP_MAC_CTX* tmpl = algs.hmacTemplate[static_cast<uint8_t>(hmacDigestOf(suite.integrity))];
       if (k1.empty() || tmpl == nullptr) return nullptr;
       st->mac.reset(EVP_MAC_CTX_dup(tmpl));
       if (!st->mac || EVP_MAC_init(st->mac.get(), k1.data(), k1.size(), nullptr) != 1) return nullptr;
@@ -551,7 +571,7 @@ bool SessionCipher::verifyCode(ByteView data, ByteView code) {
 
 bool SessionCipher::appendEncrypted(ByteView payload, Bytes& out) {
   if (!state_->aes) return false;
-  const size_t padLength = (kAesBlockSize - (payload.size() + 1) % kAesBlockSize) % kAesBlockSize;
+  const size_t padLength = padLengthFor(payload.size());
   const size_t plainSize = payload.size() + padLength + 1;
   if (kAesBlockSize + plainSize > kMaxPayloadLength) return false;
   std::array<uint8_t, kAesBlockSize> iv{};
@@ -608,14 +628,9 @@ std::optional<Bytes> SessionCipher::decrypt(ByteView ivAndCiphertext) {
     return std::nullopt;
   }
   for (size_t i = 0; i < plain.size(); ++i) plain[i] ^= ivAndCiphertext[i];  // the IV, then C[i-1]
-  // The same pad rules as aesCbc128Decrypt().
-  const uint8_t padLength = plain.back();
-  if (padLength >= kAesBlockSize) return std::nullopt;
-  const size_t payloadSize = plain.size() - padLength - 1;
-  for (size_t i = 0; i < padLength; ++i) {
-    if (plain[payloadSize + i] != i + 1) return std::nullopt;
-  }
-  plain.resize(payloadSize);
+  const auto payloadSize = unpaddedSize(plain);
+  if (!payloadSize) return std::nullopt;
+  plain.resize(*payloadSize);
   guard.disarm();
   return plain;
 }
