@@ -47,7 +47,10 @@ class Reader {
 
 class Writer {
  public:
-  explicit Writer(Bytes& out) : out_(out) {}
+  // An empty buffer gets room for a typical IPMI message at once instead of growing 1, 2, 4, 8 ...
+  explicit Writer(Bytes& out) : out_(out) {
+    if (out_.capacity() == 0) out_.reserve(kInitialCapacity);
+  }
   Writer& u8(uint8_t v) { out_.push_back(v); return *this; }
   Writer& u16le(uint16_t v);
   Writer& u32le(uint32_t v);
@@ -60,6 +63,7 @@ class Writer {
   size_t size() const { return out_.size(); }
 
  private:
+  static constexpr size_t kInitialCapacity = 64;
   Bytes& out_;
 };
 
