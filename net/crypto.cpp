@@ -114,6 +114,8 @@ std::optional<size_t> unpaddedSize(ByteView plain) {
 // initialization (function-local statics), never freed: process-lifetime algorithm handles.
 struct Algorithms {
   EVP_MD* md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  EVP_MD* sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   EVP_CIPHER* aes128cbc = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
   EVP_CIPHER* aes128ecb = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
   EVP_MAC* hmac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
@@ -472,9 +474,12 @@ void wipe(Bytes& b) {
 struct SessionCipher::State {
   IntegrityAlg integrity = IntegrityAlg::none;
   bool aes = false;
-  MacCtxPtr mac;         // HMAC keyed with K1
+  // HMAC (RFC 2104) keyed with K1 once: the digest states after the key's inner and outer pad blocks.
+  // Each code copies them instead of re-keying, which through EVP_MAC costs a parameter lookup and
+  // twice as many context copies.
+  MdCtxPtr hmacInner, hmacOuter;
   MdCtxPtr md5Prefix;    // MD5-128: MD5 state after the 20-byte password key
-  MdCtxPtr md5Work;
+  MdCtxPtr work;         // where each code is computed
   Bytes passwordKey;     // MD5-128's trailing key copy
   // AES-128 keyed with K2[0..15] in ECB mode, the CBC chaining done here: an OpenSSL CBC context
   // needs a re-initialisation (IV length and padding looked up by name) for every packet's IV.
@@ -482,23 +487,48 @@ struct SessionCipher::State {
 
   ~State() { wipe(passwordKey); }
 
+  bool keyHmac(const EVP_MD* md, ByteView key) {
+    constexpr size_t kMaxBlock = 128;
+    const int block = md == nullptr ? 0 : EVP_MD_get_block_size(md);
+    if (block <= 0 || static_cast<size_t>(block) > kMaxBlock) return false;
+    Bytes k = key.size() > static_cast<size_t>(block) ? digestOf(md, {key}) : Bytes(key.begin(), key.end());
+    WipeGuard keyGuard(k);
+    std::array<uint8_t, kMaxBlock> pad{};
+    bool ok = true;
+    for (const uint8_t mask : {uint8_t{0x36}, uint8_t{0x5C}}) {
+      for (size_t i = 0; i < static_cast<size_t>(block); ++i) pad[i] = static_cast<uint8_t>((i < k.size() ? k[i] : 0) ^ mask);
+      MdCtxPtr& ctx = mask == 0x36 ? hmacInner : hmacOuter;
+      ctx.reset(EVP_MD_CTX_new());
+      ok = ok && ctx && EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1 &&
+           EVP_DigestUpdate(ctx.get(), pad.data(), static_cast<size_t>(block)) == 1;
+    }
+    OPENSSL_cleanse(pad.data(), pad.size());
+    return ok;
+  }
+
   // The full AuthCode into `code` (at least integrityCodeLength() bytes). Returns its length or 0.
   size_t compute(ByteView data, std::span<uint8_t, EVP_MAX_MD_SIZE> code) {
     const size_t length = integrityCodeLength(integrity);
+    if (!work) return 0;
+    unsigned int written = 0;
     if (integrity == IntegrityAlg::md5_128) {
-      unsigned int written = 0;
-      if (EVP_MD_CTX_copy_ex(md5Work.get(), md5Prefix.get()) != 1) return 0;
-      if (!data.empty() && EVP_DigestUpdate(md5Work.get(), data.data(), data.size()) != 1) return 0;
-      if (EVP_DigestUpdate(md5Work.get(), passwordKey.data(), passwordKey.size()) != 1) return 0;
-      if (EVP_DigestFinal_ex(md5Work.get(), code.data(), &written) != 1 || written != length) return 0;
+      if (EVP_MD_CTX_copy_ex(work.get(), md5Prefix.get()) != 1) return 0;
+      if (!data.empty() && EVP_DigestUpdate(work.get(), data.data(), data.size()) != 1) return 0;
+      if (EVP_DigestUpdate(work.get(), passwordKey.data(), passwordKey.size()) != 1) return 0;
+      if (EVP_DigestFinal_ex(work.get(), code.data(), &written) != 1 || written != length) return 0;
       return length;
     }
-    if (!mac) return 0;
-    // A null key re-initialises with the key already set (EVP_MAC_init(3)).
-    if (EVP_MAC_init(mac.get(), nullptr, 0, nullptr) != 1) return 0;
-    if (!data.empty() && EVP_MAC_update(mac.get(), data.data(), data.size()) != 1) return 0;
-    size_t written = 0;
-    if (EVP_MAC_final(mac.get(), code.data(), &written, code.size()) != 1 || written < length) return 0;
+    if (!hmacInner || !hmacOuter) return 0;
+    std::array<uint8_t, EVP_MAX_MD_SIZE> inner{};
+    unsigned int innerSize = 0;
+    if (EVP_MD_CTX_copy_ex(work.get(), hmacInner.get()) != 1) return 0;
+    if (!data.empty() && EVP_DigestUpdate(work.get(), data.data(), data.size()) != 1) return 0;
+    if (EVP_DigestFinal_ex(work.get(), inner.data(), &innerSize) != 1) return 0;
+    if (EVP_MD_CTX_copy_ex(work.get(), hmacOuter.get()) != 1 ||
+        EVP_DigestUpdate(work.get(), inner.data(), innerSize) != 1 ||
+        EVP_DigestFinal_ex(work.get(), code.data(), &written) != 1 || written < length) {
+      return 0;
+    }
     return length;
   }
 };
@@ -517,8 +547,7 @@ std::unique_ptr<SessionCipher> SessionCipher::create(const CipherSuite& suite, B
       st->passwordKey = paddedKey(passwordKey, kPasswordKeySize);
       if (st->passwordKey.empty() || algs.md5 == nullptr) return nullptr;
       st->md5Prefix.reset(EVP_MD_CTX_new());
-      st->md5Work.reset(EVP_MD_CTX_new());
-      if (!st->md5Prefix || !st->md5Work) return nullptr;
+      if (!st->md5Prefix) return nullptr;
       if (EVP_DigestInit_ex(st->md5Prefix.get(), algs.md5, nullptr) != 1 ||
           EVP_DigestUpdate(st->md5Prefix.get(), st->passwordKey.data(), st->passwordKey.size()) != 1) {
         return nullptr;
@@ -528,13 +557,16 @@ std::unique_ptr<SessionCipher> SessionCipher::create(const CipherSuite& suite, B
     case IntegrityAlg::hmacSha1_96:
     case IntegrityAlg::hmacMd5_128:
     case IntegrityAlg::hmacSha256_128: {
-      const EVP_MAC_CTX* tmpl = algs.hmacTemplate[static_cast<uint8_t>(hmacDigestOf(suite.integrity))];
-      if (k1.empty() || tmpl == nullptr) return nullptr;
-      st->mac.reset(EVP_MAC_CTX_dup(tmpl));
-      if (!st->mac || EVP_MAC_init(st->mac.get(), k1.data(), k1.size(), nullptr) != 1) return nullptr;
-      if (EVP_MAC_CTX_get_mac_size(st->mac.get()) < integrityCodeLength(suite.integrity)) return nullptr;
+      const AuthAlg alg = hmacDigestOf(suite.integrity);
+      const EVP_MD* md = alg == AuthAlg::hmacSha1 ? algs.sha1 : alg == AuthAlg::hmacMd5 ? algs.md5 : algs.sha256;
+      if (k1.empty() || !st->keyHmac(md, k1)) return nullptr;
+      if (static_cast<size_t>(EVP_MD_get_size(md)) < integrityCodeLength(suite.integrity)) return nullptr;
       break;
     }
+  }
+  if (suite.integrity != IntegrityAlg::none) {
+    st->work.reset(EVP_MD_CTX_new());
+    if (!st->work) return nullptr;
   }
   if (suite.conf == ConfAlg::aesCbc128) {
     if (k2.size() < kAesKeySize || algs.aes128ecb == nullptr) return nullptr;
