@@ -5,9 +5,11 @@
 #include <boost/asio/post.hpp>
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace simbmc::net {
@@ -19,6 +21,11 @@ namespace {
 constexpr size_t kBatch = 32;          // datagrams per recvmmsg/sendmmsg
 constexpr int kBatchesPerWake = 4;     // then other handlers get a turn
 constexpr size_t kMaxDatagram = 2048;  // a longer datagram arrives truncated and fails parsing
+// Datagram trains (UDP generic segmentation offload): segments per train, the largest segment that
+// fits an Ethernet MTU with IPv6 and UDP headers, and the largest train payload.
+constexpr size_t kMaxSegments = 32;
+constexpr size_t kMaxSegmentSize = 1400;
+constexpr size_t kMaxTrain = 60000;
 
 // Receive buffers shared by every server of a thread: the servers of one io_context all run on its
 // one thread and a batch is handled to completion before the next receive.
@@ -30,6 +37,10 @@ struct RxBatch {
 };
 
 }  // namespace
+
+bool UdpServer::samePeer(const Outgoing& a, const Outgoing& b) {
+  return a.addrLength == b.addrLength && std::memcmp(a.addr.data(), b.addr.data(), a.addrLength) == 0;
+}
 
 PeerAddress toPeerAddress(const asio::ip::udp::endpoint& ep) {
   PeerAddress p;
@@ -82,6 +93,7 @@ void UdpServer::sendTo(const PeerAddress& peer, ByteView data) {
   }
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(data.data(), data.size()), ep, 0, ec);  // a full buffer drops it
+  if (!ec) ++stats_.datagramsSent;
 }
 
 void UdpServer::queueOrSend(const void* addr, size_t addrLength, Bytes packet) {
@@ -99,24 +111,74 @@ void UdpServer::flush() {
     outgoing_.clear();
     return;
   }
+  // outgoing_ never holds more than kBatch packets (queueOrSend flushes at kBatch), so one array
+  // of iovecs covers them all and no message needs more than one control block.
   std::array<mmsghdr, kBatch> hdr{};
   std::array<iovec, kBatch> iov{};
+  std::array<SegmentControl, kBatch> control{};
+  std::array<size_t, kBatch> segments{};  // packets carried by each message
   size_t done = 0;
-  // Each round sends at least one message or skips one that fails (a full buffer, an unreachable
-  // peer): bounded by the number of messages.
+  // Each round sends at least one message, skips one that fails (a full buffer, an unreachable
+  // peer) or turns segmentation off once: bounded by the number of packets plus one.
   while (done < outgoing_.size()) {
-    const size_t n = std::min(kBatch, outgoing_.size() - done);
-    for (size_t i = 0; i < n; ++i) {
-      Outgoing& o = outgoing_[done + i];
-      iov[i] = {o.packet.data(), o.packet.size()};
-      hdr[i] = {};
-      hdr[i].msg_hdr.msg_name = o.addr.data();
-      hdr[i].msg_hdr.msg_namelen = o.addrLength;
-      hdr[i].msg_hdr.msg_iov = &iov[i];
-      hdr[i].msg_hdr.msg_iovlen = 1;
+    size_t messages = 0;
+    for (size_t i = done; i < outgoing_.size(); ++messages) {
+      const size_t first = i;
+      const size_t size = outgoing_[i].packet.size();
+      size_t total = size;
+      ++i;
+      // Consecutive packets to the same peer become one datagram train (UDP_SEGMENT): equal
+      // sizes, the last one may be shorter. The kernel splits it back into single datagrams, so
+      // the peer receives exactly what it would have without it.
+      while (gso_ && i < outgoing_.size() && size <= kMaxSegmentSize && i - first < kMaxSegments &&
+             total + outgoing_[i].packet.size() <= kMaxTrain && samePeer(outgoing_[first], outgoing_[i])) {
+        const size_t next = outgoing_[i].packet.size();
+        if (next > size) break;
+        total += next;
+        ++i;
+        if (next < size) break;  // a shorter packet ends the train
+      }
+      for (size_t k = first; k < i; ++k) iov[k - done] = {outgoing_[k].packet.data(), outgoing_[k].packet.size()};
+      mmsghdr& m = hdr[messages];
+      m = {};
+      m.msg_hdr.msg_name = outgoing_[first].addr.data();
+      m.msg_hdr.msg_namelen = outgoing_[first].addrLength;
+      m.msg_hdr.msg_iov = &iov[first - done];
+      m.msg_hdr.msg_iovlen = i - first;
+      segments[messages] = i - first;
+      if (i - first > 1) {
+        control[messages] = {};
+        m.msg_hdr.msg_control = control[messages].bytes.data();
+        m.msg_hdr.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+        cmsghdr* cm = CMSG_FIRSTHDR(&m.msg_hdr);
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        const auto segment = static_cast<uint16_t>(size);
+        std::memcpy(CMSG_DATA(cm), &segment, sizeof segment);
+      }
     }
-    const int sent = ::sendmmsg(socket_.native_handle(), hdr.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
-    done += sent > 0 ? static_cast<size_t>(sent) : 1;
+    const int sent = ::sendmmsg(socket_.native_handle(), hdr.data(), static_cast<unsigned>(messages), MSG_DONTWAIT);
+    const int err = errno;
+    size_t advanced = 0;
+    for (int k = 0; k < sent; ++k) {
+      const size_t carried = segments[static_cast<size_t>(k)];
+      advanced += carried;
+      stats_.datagramsSent += carried;
+      if (carried > 1) ++stats_.trains;
+    }
+    if (sent <= 0) {
+      // The first message failed. A train the path cannot take (no checksum offload, a small MTU,
+      // an old kernel) is sent again as single datagrams; anything else is dropped like a lost
+      // datagram.
+      if (segments[0] > 1 && (err == EINVAL || err == EIO || err == EMSGSIZE || err == ENOPROTOOPT || err == EOPNOTSUPP)) {
+        gso_ = false;
+        stats_.trainsRefused = true;
+        continue;
+      }
+      advanced = segments[0];
+    }
+    done += advanced;
   }
   outgoing_.clear();
 }

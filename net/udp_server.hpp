@@ -7,6 +7,9 @@
 // The server installs itself as the channel's transmit callback (unsolicited packets such as SOL
 // data go out the same socket, queued behind the batch's replies while a batch is being handled) and
 // tells the channel its port; the destructor uninstalls it.
+// Consecutive replies to one peer (a client multiplexing sessions over one socket) leave as one
+// UDP GSO datagram train: one trip through the stack instead of one per reply. The peer still
+// receives separate datagrams. A path that refuses a train turns it off for the socket.
 #pragma once
 
 #include <utility>  // must precede Asio with Boost 1.74 + g++ 12 in C++20
@@ -35,6 +38,14 @@ class UdpServer {
   void start() { drain(); }
   void close();
   uint16_t localPort() const;
+  struct Stats {
+    uint64_t datagramsSent = 0;  // replies and unsolicited packets handed to the kernel
+    uint64_t trains = 0;         // sends that carried several datagrams as one GSO train
+    bool trainsRefused = false;  // the path refused a train: single datagrams from then on
+  };
+  const Stats& stats() const { return stats_; }
+  // The bound socket, for options the server does not set itself (tests, platform tuning).
+  int nativeHandle() { return socket_.native_handle(); }
 
  private:
   // Handles what is queued (at most a few batches), sends the replies, then waits for readability
@@ -48,11 +59,17 @@ class UdpServer {
   LanChannel& channel_;
   bool v6_ = false;
   bool inBatch_ = false;
+  bool gso_ = true;  // replies to one peer leave as one datagram train until the path refuses one
+  Stats stats_;
   struct Outgoing {
     std::array<uint8_t, 28> addr{};  // sockaddr_in or sockaddr_in6
     uint32_t addrLength = 0;
     Bytes packet;
   };
+  struct SegmentControl {
+    alignas(8) std::array<uint8_t, 32> bytes;  // one cmsghdr carrying UDP_SEGMENT
+  };
+  static bool samePeer(const Outgoing& a, const Outgoing& b);
   std::vector<Outgoing> outgoing_;  // replies of the batch being handled, sent by flush()
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted continuations check it
 };
