@@ -35,6 +35,8 @@ constexpr const char* kMetaOverflow = "overflow";
 constexpr const char* kMetaGeneratedHash = "generated_hash";
 constexpr const char* kMetaGeneratedCount = "generated_count";
 constexpr const char* kMetaTimeOffset = "time_offset";
+constexpr const char* kMetaDeviceHash = "device_hash";
+constexpr const char* kMetaDeviceChange = "device_change";
 
 class ResetOnExit {
  public:
@@ -167,6 +169,8 @@ Result<void> SdrStore::load() {
   if (!overflow) return overflow.error();
   auto generated = u32(kMetaGeneratedCount);
   if (!generated) return generated.error();
+  auto deviceChange = u32(kMetaDeviceChange, kNoTimestamp);
+  if (!deviceChange) return deviceChange.error();
   if (*generated > kMaxId) return makeError(Error::Kind::corrupt, "stored generated record count out of range");
 
   index_ = std::move(index);
@@ -174,6 +178,9 @@ Result<void> SdrStore::load() {
   lastErase_ = *erase;
   overflow_ = *overflow != 0;
   generatedCount_ = static_cast<uint16_t>(*generated);
+  deviceSdrChange_ = *deviceChange;
+  auto deviceHash = meta.find(kMetaDeviceHash);
+  deviceSdrHash_ = deviceHash == meta.end() ? std::nullopt : std::optional<int64_t>(deviceHash->second);
   auto offset = meta.find(kMetaTimeOffset);
   timeOffset_ = offset == meta.end() ? 0 : offset->second;
   cache_.reset();
@@ -456,6 +463,22 @@ Result<void> SdrStore::clear(uint32_t now) {
   overflow_ = false;
   lastErase_ = now;
   return {};
+}
+
+Result<bool> SdrStore::noteDeviceSdrs(const std::vector<SdrRecord>& records, uint32_t now) {
+  const int64_t hash = hashOf(records);
+  if (deviceSdrHash_ == hash) return false;
+  const bool later = deviceSdrChange_ == kNoTimestamp || now > deviceSdrChange_;
+  // At 0xFFFFFFFE the indicator cannot grow any further without becoming "never"; it wraps to `now`.
+  const uint32_t stamp = later || deviceSdrChange_ >= kNoTimestamp - 1 ? now : deviceSdrChange_ + 1;
+  auto r = db_->transaction([&]() -> Result<void> {
+    if (auto e = putMeta(kMetaDeviceHash, hash); !e) return e;
+    return putMeta(kMetaDeviceChange, stamp);
+  });
+  if (!r) return r.error();
+  deviceSdrHash_ = hash;
+  deviceSdrChange_ = stamp;
+  return true;
 }
 
 Result<void> SdrStore::setTimeOffset(int64_t offset) {

@@ -25,6 +25,10 @@
 // record bytes live on disk. Records are validated when the file is opened (header length matches the
 // stored length, the ID bytes match the row): a damaged row fails open() with Error::Kind::corrupt,
 // it is never served. Single-threaded: owned by one BMC instance on the io_context thread.
+//
+// The file also keeps the device SDRs' change indicator (IPMI v2.0 §35.2, Get Device SDR Info bytes
+// 4-7): a fingerprint of the device SDRs last noted and the time they last changed, so the indicator
+// survives a restart and only moves when the records really differ.
 #pragma once
 
 #include <cstdint>
@@ -108,6 +112,16 @@ class SdrStore {
   // Deletes every record (generated ones too) and the overflow flag.
   Result<void> clear(uint32_t now);
 
+  // The device SDRs' change indicator (§35.2): the `now` of the noteDeviceSdrs() call that last saw
+  // them differ from the set noted before, kNoTimestamp before the first call.
+  uint32_t deviceSdrChange() const { return deviceSdrChange_; }
+  // Notes `records` (complete SDRs, ID bytes included) as the device SDRs. When they differ from the
+  // set noted last (in this run or an earlier one), the change indicator becomes `now`, or the
+  // previous indicator + 1 when `now` is not later than it (a clock set back, or two changes in one
+  // second), so it never repeats or goes backwards; both are written in one transaction. Returns
+  // whether the indicator moved.
+  Result<bool> noteDeviceSdrs(const std::vector<SdrRecord>& records, uint32_t now);
+
   // A persisted signed offset (seconds) for the repository clock (Set SDR Repository Time).
   int64_t timeOffset() const { return timeOffset_; }
   Result<void> setTimeOffset(int64_t offset);
@@ -135,6 +149,8 @@ class SdrStore {
   bool overflow_ = false;
   uint32_t lastAddition_ = kNoTimestamp;
   uint32_t lastErase_ = kNoTimestamp;
+  uint32_t deviceSdrChange_ = kNoTimestamp;
+  std::optional<int64_t> deviceSdrHash_;
   int64_t timeOffset_ = 0;
   // The last record get() returned: clients read a record in several chunks.
   std::optional<std::pair<uint16_t, SdrRecord>> cache_;

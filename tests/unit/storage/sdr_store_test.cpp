@@ -214,6 +214,75 @@ TEST(SdrStoreTest, ForEachVisitsEveryRecordInIdOrder) {
   EXPECT_EQ(calls, 1) << "stops when told to";
 }
 
+// IPMI v2.0 §35.2 Get Device SDR Info bytes 4-7: the device SDRs' change indicator.
+TEST(SdrStoreTest, DeviceSdrChangeIndicatorMovesOnlyWhenTheRecordsDiffer) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sdr.db");
+  const std::vector<SdrRecord> device = {withId(record(0x12, 16, 1), 1), withId(record(0x01, 43, 2), 2)};
+  std::vector<SdrRecord> changed = device;
+  changed[1][12] = 0x07;  // another sensor type
+  {
+    auto s = openStore(path);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->deviceSdrChange(), SdrStore::kNoTimestamp) << "never noted";
+    EXPECT_TRUE(*s->noteDeviceSdrs(device, 1000));
+    EXPECT_EQ(s->deviceSdrChange(), 1000u);
+    EXPECT_FALSE(*s->noteDeviceSdrs(device, 2000)) << "the same records";
+    EXPECT_EQ(s->deviceSdrChange(), 1000u);
+    EXPECT_TRUE(*s->noteDeviceSdrs(changed, 3000));
+    EXPECT_EQ(s->deviceSdrChange(), 3000u);
+    // Two changes within one second, and a clock set back: the indicator still moves forward.
+    EXPECT_TRUE(*s->noteDeviceSdrs(device, 3000));
+    EXPECT_EQ(s->deviceSdrChange(), 3001u);
+    EXPECT_TRUE(*s->noteDeviceSdrs(changed, 500));
+    EXPECT_EQ(s->deviceSdrChange(), 3002u);
+    // The repository's own timestamps and records are another matter.
+    EXPECT_EQ(s->lastAddition(), SdrStore::kNoTimestamp);
+    EXPECT_EQ(s->count(), 0);
+  }
+  // Both the indicator and the fingerprint survive a restart: the same records later change nothing,
+  // other ones move it on from where it was.
+  auto s = openStore(path);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->deviceSdrChange(), 3002u);
+  EXPECT_FALSE(*s->noteDeviceSdrs(changed, 9000));
+  EXPECT_EQ(s->deviceSdrChange(), 3002u);
+  EXPECT_TRUE(*s->noteDeviceSdrs(device, 100));
+  EXPECT_EQ(s->deviceSdrChange(), 3003u);
+  // clear() empties the repository, not the device SDRs.
+  ASSERT_TRUE(s->clear(9500));
+  EXPECT_EQ(s->deviceSdrChange(), 3003u);
+  EXPECT_FALSE(*s->noteDeviceSdrs(device, 9600));
+}
+
+TEST(SdrStoreTest, DeviceSdrChangeIndicatorWriteFailureChangesNothing) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sdr.db");
+  const std::vector<SdrRecord> device = {withId(record(0x01, 43, 2), 1)};
+  {
+    auto s = openStore(path);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(*s->noteDeviceSdrs(device, 1000));
+  }
+  std::vector<SdrRecord> changed = device;
+  changed[0][13] = 0x6F;
+  rawExec(path, "CREATE TRIGGER no_meta BEFORE INSERT ON sdr_meta BEGIN SELECT RAISE(ABORT, 'read-only'); END");
+  {
+    auto s = openStore(path);
+    ASSERT_TRUE(s);
+    EXPECT_FALSE(s->noteDeviceSdrs(changed, 2000).hasValue());
+    EXPECT_EQ(s->deviceSdrChange(), 1000u);
+  }
+  rawExec(path, "DROP TRIGGER no_meta");
+  auto s = openStore(path);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->deviceSdrChange(), 1000u);
+  EXPECT_TRUE(*s->noteDeviceSdrs(changed, 2000)) << "still differs from what was noted";
+  EXPECT_EQ(s->deviceSdrChange(), 2000u);
+}
+
 TEST(SdrStoreTest, AddAssignsIdsAboveGeneratedAndUsedOnes) {
   auto s = openStore();
   ASSERT_TRUE(s);
