@@ -6,6 +6,16 @@
 // what Get LAN Configuration reports is exactly what Open Session and the lockout enforce. Network
 // parameters (addresses, VLAN, ARP, community) are plain values: the simulator does not reconfigure
 // its socket. Every successful set is written to the StateStore before the reply.
+//
+// Channel access (Set Channel Access, §22.22 Table 22-28): the volatile settings are the ones in
+// effect and apply at once; the non-volatile ones are stored and become the volatile ones at the
+// next start. Access mode 0 "disabled" ("channel disabled for IPMI messaging") turns
+// ChannelSecurity::channelEnabled off: the session layer refuses session set-up (only Get Channel
+// Authentication Capabilities is still answered, so clients can tell the channel is there) and SOL
+// ends running payloads and refuses new ones. RMCP+ sessions established before keep their IPMI
+// messaging (OpenBMC's netipmid likewise checks the access mode at RAKP 1 only): that is how a
+// console sets access back, since this BMC has no other channel to do it from. (IPMI 1.5 sessions
+// do not: net/ drops every IPMI 1.5 packet but Get Channel Authentication Capabilities then.)
 #pragma once
 
 #include <array>
@@ -52,7 +62,7 @@ class LanConfig {
   std::variant<Bytes, Cc> get(uint8_t param, uint8_t setSelector, uint8_t blockSelector) const;
   Cc set(uint8_t param, ByteView data);
   // Called after Set Channel Access changed the active (volatile) settings, before its reply: SOL
-  // ends payloads whose session the new channel privilege limit no longer allows.
+  // ends payloads whose session the new channel privilege limit or access mode no longer allows.
   void setAccessObserver(std::function<void()> observer) { accessObserver_ = std::move(observer); }
 
  private:

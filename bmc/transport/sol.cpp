@@ -287,7 +287,7 @@ Privilege SolService::solPrivilege() const {
 }
 
 bool SolService::mayHold(uint8_t userId, Privilege sessionPrivilege) const {
-  if (!enabled_) return false;
+  if (!enabled_ || !lan_.channelEnabled) return false;
   const User* user = users_.get(userId);
   if (user == nullptr || !user->enabled) return false;
   const UserChannelAccess& access = user->access[lan_.channel];
@@ -332,7 +332,9 @@ Reply SolService::activate(const RequestContext& ctx, uint8_t type, uint8_t inst
   if (ctx.payloads == nullptr || ctx.sessions == nullptr || !ctx.ipmi20 || ctx.sessionId == 0) {
     return Cc::notSupportedInState;  // SOL needs an RMCP+ session
   }
-  if (!enabled_) return kPayloadDisabled;
+  // A channel whose access mode is "disabled" (§22.22) carries no payload: it is SOL's channel,
+  // so SOL is as unavailable as with parameter 1 off.
+  if (!enabled_ || !lan_.channelEnabled) return kPayloadDisabled;
   if (!mayHold(ctx.userId, ctx.privilege)) return Cc::insufficientPrivilege;
   if (active_[instance - 1]) return kAlreadyActive;
   if (findBySession(ctx.sessionId)) return kActivationLimit;  // one SOL instance per session

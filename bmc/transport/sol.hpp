@@ -21,9 +21,12 @@
 // Revocation: an active instance keeps needing what its activation needed. When SOL is disabled
 // (parameter 1), the SOL privilege raised or encryption or authentication forced on a payload
 // running without (parameter 2), the owner's user disabled or its SOL payload
-// access removed (Set User Payload Access, §24.6), or the user's, the channel's or the session's
-// privilege limit lowered below the SOL privilege, the owner gets an "SOL deactivating" packet
-// (§15.9 Table 15-3) and the payload is torn down; the session itself stays open.
+// access removed (Set User Payload Access, §24.6), the user's, the channel's or the session's
+// privilege limit lowered below the SOL privilege, or the channel's active (volatile) access mode
+// set to "disabled" (Set Channel Access, §22.22: "channel disabled for IPMI messaging"), the owner
+// gets an "SOL deactivating" packet (§15.9 Table 15-3) and the payload is torn down; the session
+// itself stays open. A disabled channel carries no payload: Activate Payload answers 0x81 on it,
+// as for SOL disabled, until the access mode allows access again.
 // enforceAccess() re-checks every instance; the Bmc calls it whenever users or channel access change.
 // Single-threaded (io_context thread); timers on the injected TimerQueue.
 #pragma once
@@ -126,8 +129,9 @@ class SolService final : public net::PayloadHandler {
   std::optional<size_t> findBySession(uint32_t sessionId) const;
   Privilege solPrivilege() const;
   // What activation requires of the user and the privilege the session holds (§24.1, §26.2
-  // parameters 1-2, §24.6): SOL enabled, the user enabled with SOL payload access, and that
-  // privilege, the user's limit and the channel's limit all at or above the SOL privilege.
+  // parameters 1-2, §24.6, §22.22): SOL enabled, the channel's access mode not "disabled", the user
+  // enabled with SOL payload access, and that privilege, the user's limit and the channel's limit
+  // all at or above the SOL privilege.
   bool mayHold(uint8_t userId, Privilege sessionPrivilege) const;
 
   Reply activate(const RequestContext& ctx, uint8_t type, uint8_t instance, uint8_t aux);

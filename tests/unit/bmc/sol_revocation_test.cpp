@@ -6,6 +6,8 @@
 // Privilege Level), §26.2 Table 26-5 (SOL parameters 1 and 2). Virtual time.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 #include <utility>
@@ -14,6 +16,8 @@
 #include "bmc/bmc.hpp"
 #include "common/clock.hpp"
 #include "common/timer_queue.hpp"
+#include "storage/state_store.hpp"
+#include "unit/storage/test_files.hpp"
 
 namespace simbmc::bmc {
 namespace {
@@ -233,6 +237,87 @@ TEST_F(SolRevocationTest, LoweringTheChannelPrivilegeLimitEndsThePayload) {
   EXPECT_EQ(call(kSidB, kApp, 0x40, {0x01, 0x00, 0x83}), Cc::ok);  // volatile: operator
   expectAWasDeactivated();
   EXPECT_EQ(call(kSidB, kApp, 0x40, {0x01, 0x00, 0x84}), Cc::ok);
+}
+
+// Set Channel Access (§22.22 Table 22-28) byte 2 [2:0] = 000b: the channel is "disabled for IPMI
+// messaging". Only the volatile (active) setting, [7:6] = 10b, takes effect at once: every payload
+// on the channel ends and activation answers 0x81 until the access mode allows access again. The
+// sessions stay open (and their IPMI messages are still answered: that is how access comes back).
+TEST_F(SolRevocationTest, DisablingTheChannelEndsEveryPayload) {
+  aHoldsSol();
+  ASSERT_EQ(activate(kSidB, 2), Cc::ok);
+  EXPECT_EQ(call(kSidB, kApp, 0x40, {0x01, 0x60, 0x00}), Cc::ok);  // non-volatile only: at the next start
+  expectAStillHoldsSol();
+  EXPECT_TRUE(bmc.lan().channelEnabled);
+  EXPECT_EQ(call(kSidB, kApp, 0x40, {0x01, 0xA0, 0x00}), Cc::ok);  // volatile: disabled now
+  EXPECT_FALSE(bmc.lan().channelEnabled);
+  expectAWasDeactivated();
+  EXPECT_EQ(bmc.sol().sessionOf(2), 0u);
+  EXPECT_FALSE(payloads.open.contains(kSidB));
+  EXPECT_EQ(activate(kSidA), Cc{0x81});
+  EXPECT_EQ(activate(kSidB, 2), Cc{0x81});
+  const Bytes getVolatile{0x01, 0x80};
+  auto access = bmc.registry().dispatch(ctx(kSidA), net::IpmiRequest{kApp, 0, 0x41, getVolatile});
+  ASSERT_TRUE(access.has_value());
+  EXPECT_EQ(access->cc, Cc::ok);
+  EXPECT_EQ(access->data, (Bytes{0x20, 0x04}));  // alerting disabled, mode 0; privilege limit unchanged
+  // Pre-boot only (001b) is an access mode that allows access: SOL comes back.
+  EXPECT_EQ(call(kSidA, kApp, 0x40, {0x01, 0xA1, 0x00}), Cc::ok);
+  EXPECT_TRUE(bmc.lan().channelEnabled);
+  EXPECT_EQ(activate(kSidA), Cc::ok);
+  const size_t sent = payloads.sent.size();
+  EXPECT_EQ(call(kSidA, kApp, 0x40, {0x01, 0xA2, 0x00}), Cc::ok);  // always available: it stays
+  EXPECT_EQ(bmc.sol().sessionOf(1), kSidA);
+  EXPECT_TRUE(payloads.open.contains(kSidA));
+  EXPECT_EQ(payloads.sent.size(), sent);
+}
+
+// The non-volatile access mode is what the channel starts with: "disabled" stored by one run is in
+// effect in the next, which then refuses SOL on it.
+TEST(SolChannelAccess, ANonVolatileDisabledChannelStartsDisabled) {
+  storage::testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  std::array<uint8_t, 32> key{};
+  key.fill(0x3C);
+  FakeClock clock;
+  TimerQueue timers{clock};
+  FakeHost host;
+  FakePayloads payloads;
+  FakeSessions sessions;
+  auto run = [&](uint8_t accessByte, bool expectEnabledAtStart) {
+    auto store = storage::StateStore::open(dir.file("state.db"), storage::SecretBox(key));
+    ASSERT_TRUE(store.hasValue());
+    Bmc bmc(BmcConfig{}, clock, timers, host, store->get());
+    ASSERT_TRUE(bmc.start().hasValue());
+    EXPECT_EQ(bmc.lan().channelEnabled, expectEnabledAtStart);
+    auto admin = bmc.users().upsert("alice", "pw-a", Privilege::administrator, {1});
+    ASSERT_TRUE(admin.hasValue());
+    sessions.add(kSidA, *admin, Privilege::administrator);
+    net::RequestContext c;
+    c.channel = 1;
+    c.ipmi20 = true;
+    c.sessionId = kSidA;
+    c.userId = *admin;
+    c.privilege = Privilege::administrator;
+    c.sessions = &sessions;
+    c.payloads = &payloads;
+    auto dispatch = [&](uint8_t cmd, Bytes data) {
+      return bmc.registry().dispatch(c, net::IpmiRequest{kApp, 0, cmd, data});
+    };
+    auto activation = dispatch(0x48, {0x01, 0x01, 0xC6, 0, 0, 0});
+    ASSERT_TRUE(activation.has_value());
+    EXPECT_EQ(activation->cc, expectEnabledAtStart ? Cc::ok : Cc{0x81});
+    if (activation->cc == Cc::ok) {
+      ASSERT_TRUE(dispatch(0x49, {0x01, 0x01, 0, 0, 0, 0}).has_value());
+    }
+    auto set = dispatch(0x40, {0x01, accessByte, 0x00});
+    ASSERT_TRUE(set.has_value());
+    EXPECT_EQ(set->cc, Cc::ok);
+    EXPECT_EQ(bmc.lan().channelEnabled, expectEnabledAtStart) << "a non-volatile change waits for the next start";
+  };
+  run(0x60, true);   // stores "disabled"
+  run(0x62, false);  // starts disabled; stores "always available"
+  run(0x62, true);   // and starts enabled again
 }
 
 // SOL parameter 1 "SOL Enable" = 0 (§26.2 Table 26-5): every payload ends, then activation is 0x81.
