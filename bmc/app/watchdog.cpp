@@ -110,6 +110,13 @@ constexpr Shape kShapes[] = {
 };
 }  // namespace sensorCmd
 
+// The sensor's event enables in the StateStore: the five data bytes of Get Sensor Event Enable
+// (§35.11), the form the SensorService stores a configured sensor's in ("sensor.<n>.events"). Keyed
+// by the watchdog rather than by number: the enables belong to the watchdog's sensor whichever
+// number it gets.
+const std::string kKeyEventEnables = "watchdog.sensor.events";
+constexpr size_t kEventEnablesSize = 5;
+
 // Table 43-13: system management module, the BMC itself (as in its MC locator record).
 constexpr uint8_t kEntityBmc = 0x06;
 constexpr uint8_t kEntityInstance = 0x01;
@@ -130,8 +137,9 @@ std::optional<WatchdogSensorChoice> chooseWatchdogSensor(const std::vector<std::
   return std::nullopt;
 }
 
-Watchdog::Watchdog(TimerQueue& timers, HostControl& host, uint8_t& messageFlags, WatchdogConfig config)
-    : timers_(timers), host_(host), messageFlags_(messageFlags), config_(config) {
+Watchdog::Watchdog(TimerQueue& timers, HostControl& host, uint8_t& messageFlags, WatchdogConfig config,
+                   storage::StateStore* store)
+    : timers_(timers), host_(host), messageFlags_(messageFlags), config_(config), store_(store) {
   std::weak_ptr<bool> alive = alive_;
   host_.addListener([this, alive](PowerEvent e) {
     if (alive.expired()) return;
@@ -140,6 +148,22 @@ Watchdog::Watchdog(TimerQueue& timers, HostControl& host, uint8_t& messageFlags,
 }
 
 Watchdog::~Watchdog() { cancelTimers(); }
+
+Result<void> Watchdog::load() {
+  if (store_ == nullptr) return {};
+  auto v = store_->get(kKeyEventEnables);
+  if (!v) return v.error();
+  if (!v->has_value()) return {};
+  const std::vector<uint8_t>& saved = **v;
+  if (saved.size() != kEventEnablesSize) {
+    log::warn("ignoring persisted setting key={}: {} bytes, expected {}", kKeyEventEnables, saved.size(),
+              kEventEnablesSize);
+    return {};
+  }
+  sensorEvents_ = (saved[0] & 0x80) != 0;
+  sensorScanning_ = (saved[0] & 0x40) != 0;
+  return {};
+}
 
 void Watchdog::registerCommands(CommandRegistry& registry) {
   const uint8_t nf = netfn::app;
@@ -323,6 +347,12 @@ Reply Watchdog::sensorCommand(uint8_t cmd, ByteView data) {
   const auto flags = static_cast<uint8_t>((sensorEvents_ ? 0x80 : 0) | (sensorScanning_ ? 0x40 : 0));
   const auto lo = static_cast<uint8_t>(sensorStates_ & 0xFF);
   const auto hi = static_cast<uint8_t>((sensorStates_ >> 8) & 0x7F);
+  // Table 35-12: the SDR says "entire sensor only", so every event the sensor can generate is
+  // enabled exactly when event messages are.
+  auto eventEnables = [](uint8_t f) {
+    return Bytes{f, static_cast<uint8_t>(kSensorStatesDefined & 0xFF), static_cast<uint8_t>(kSensorStatesDefined >> 8),
+                 0x00, 0x00};
+  };
   switch (cmd) {
     case sensorCmd::getReading:
       // Table 35-15: no numeric reading (00h), flags, states 0-7, states 8-14 ([7] returned as 1b).
@@ -330,16 +360,16 @@ Reply Watchdog::sensorCommand(uint8_t cmd, ByteView data) {
     case sensorCmd::getEventStatus:
       // Table 35-14: the asserted state is the last event; nothing is reported deasserted.
       return Reply::ok({flags, lo, hi, 0x00, 0x00});
-    case sensorCmd::getEventEnable:
-      // Table 35-12: the SDR says "entire sensor only", so every event the sensor can generate
-      // is enabled exactly when event messages are.
-      return Reply::ok({flags, static_cast<uint8_t>(kSensorStatesDefined & 0xFF),
-                        static_cast<uint8_t>(kSensorStatesDefined >> 8), 0x00, 0x00});
+    case sensorCmd::getEventEnable: return Reply::ok(eventEnables(flags));
     case sensorCmd::setEventEnable: {
       // Table 35-11 byte 2: [7] event messages, [6] scanning, [5:4] per-event selection (11b
       // reserved), [3:0] reserved; per-event masks are accepted and have nothing to select.
       const uint8_t b = data[1];
       if ((b & 0x30) == 0x30 || (b & 0x0F) != 0) return Cc::invalidField;
+      // On disk before the reply and before it takes effect: a failed write changes nothing.
+      if (store_ != nullptr) {
+        if (auto r = store_->put(kKeyEventEnables, eventEnables(b & 0xC0)); !r) return storeErrorCc(r.error());
+      }
       sensorEvents_ = (b & 0x80) != 0;
       sensorScanning_ = (b & 0x40) != 0;
       log::info("watchdog sensor events={} scanning={}", sensorEvents_, sensorScanning_);

@@ -24,7 +24,10 @@
 //   NMI, and logs offset 8 "timer interrupt". An interval not shorter than the countdown fires at
 //   the start.
 // - An initial countdown of 0 expires at once when the timer is started (§27.6).
-// - Volatile: nothing is persisted; a BMC restart starts with the timer stopped and un-initialized.
+// - The timer is volatile: a BMC restart starts with it stopped and un-initialized, its expiration
+//   flags clear. Its sensor's event enables are settings: Set Sensor Event Enable writes them to the
+//   StateStore before the reply (as the SensorService does for the configured sensors) and load()
+//   restores them, whatever number the sensor has.
 // - Its "Watchdog 2" sensor (attachSensor): the events carry its number; Get Sensor Reading and Get
 //   Sensor Event Status on it return the offset of the last watchdog event as the one asserted
 //   discrete state (00h timer expired, 01h hard reset, 02h power down, 03h power cycle, 08h timer
@@ -48,7 +51,9 @@
 #include "bmc/event_sink.hpp"
 #include "bmc/host_control.hpp"
 #include "bmc/registry.hpp"
+#include "common/result.hpp"
 #include "common/timer_queue.hpp"
+#include "storage/state_store.hpp"
 
 namespace simbmc::bmc {
 
@@ -105,7 +110,9 @@ inline constexpr uint8_t kSensorTypeWatchdog2 = 0x23;
 
 class Watchdog {
  public:
-  Watchdog(TimerQueue& timers, HostControl& host, uint8_t& messageFlags, WatchdogConfig config = {});
+  // `store` (may be null: nothing persists) keeps the sensor's event enables; it must outlive this.
+  Watchdog(TimerQueue& timers, HostControl& host, uint8_t& messageFlags, WatchdogConfig config = {},
+           storage::StateStore* store = nullptr);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -113,6 +120,9 @@ class Watchdog {
   // Where events go (the SEL); null: events are not logged. The sink must outlive this object or be
   // replaced first.
   void setEventSink(EventSink* sink) { events_ = sink; }
+  // Restores the sensor's persisted event enables (a malformed value is ignored with a warning);
+  // an error only when the store cannot be read.
+  Result<void> load();
   // App 0x22 Reset (Operator), 0x24 Set (Operator), 0x25 Get (User): Appendix G.
   void registerCommands(CommandRegistry& registry);
 
@@ -159,6 +169,7 @@ class Watchdog {
   HostControl& host_;
   uint8_t& messageFlags_;
   WatchdogConfig config_;
+  storage::StateStore* store_;
   EventSink* events_ = nullptr;
   WatchdogSettings settings_;
   bool initialized_ = false;

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -14,6 +15,8 @@
 
 #include "common/clock.hpp"
 #include "common/timer_queue.hpp"
+#include "storage/state_store.hpp"
+#include "unit/storage/test_files.hpp"
 
 namespace simbmc::bmc {
 namespace {
@@ -583,6 +586,115 @@ TEST_F(WatchdogSensorTest, EventEnablesGateTheSelEntries) {
   EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber}), err(Cc::invalidLength));
   EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber, 0xC0, 0, 0, 0, 0, 0}), err(Cc::invalidLength));
   EXPECT_EQ(sensorCall(sensor::kSetEventEnable, {kNumber, 0x80}, Privilege::user), err(Cc::insufficientPrivilege));
+}
+
+// The event enables are settings: on disk before the reply, back after a restart (a new Watchdog
+// on the reopened store), whichever number the sensor then has.
+class WatchdogPersistenceTest : public WatchdogTest {
+ protected:
+  static std::array<uint8_t, 32> key() {
+    std::array<uint8_t, 32> k{};
+    k.fill(0x5C);
+    return k;
+  }
+  static std::unique_ptr<storage::StateStore> open(const std::string& path) {
+    auto s = storage::StateStore::open(path, storage::SecretBox(key()));
+    EXPECT_TRUE(s.hasValue());
+    return s ? std::move(*s) : nullptr;
+  }
+  // One BMC run: a watchdog on `store` with its sensor at `number`, loaded and attached.
+  struct Run {
+    Run(WatchdogPersistenceTest& t, storage::StateStore* store, uint8_t number)
+        : watchdog(t.queue_, t.host_, t.messageFlags_, {}, store) {
+      loaded = watchdog.load().hasValue();
+      watchdog.setEventSink(&sink);
+      watchdog.registerCommands(registry);
+      watchdog.attachSensor(registry, number);
+    }
+    Resp sensor(uint8_t cmd, Bytes data) {
+      net::RequestContext ctx;
+      ctx.channel = 1;
+      ctx.privilege = Privilege::operator_;
+      ctx.sessionId = 0x1234;
+      auto r = registry.dispatch(ctx, net::IpmiRequest{netfn::sensorEvent, 0, cmd, data});
+      EXPECT_TRUE(r.has_value());
+      if (!r) return err(Cc::unspecified);
+      return Resp{r->cc, std::move(r->data)};
+    }
+    Watchdog watchdog;
+    FakeSink sink;
+    CommandRegistry registry;
+    bool loaded = false;
+  };
+};
+
+TEST_F(WatchdogPersistenceTest, EventEnablesSurviveARestart) {
+  storage::testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  {
+    auto store = open(dir.file("state.db"));
+    ASSERT_NE(store, nullptr);
+    Run first(*this, store.get(), 0x81);
+    ASSERT_TRUE(first.loaded);
+    EXPECT_EQ(first.sensor(sensor::kSetEventEnable, {0x81, 0x40}), ok());  // event messages off
+    // Stored as Get Sensor Event Enable reads it back.
+    auto saved = store->get("watchdog.sensor.events");
+    ASSERT_TRUE(saved.hasValue());
+    EXPECT_EQ(*saved, std::optional<std::vector<uint8_t>>({0x40, 0x0F, 0x01, 0x00, 0x00}));
+  }
+  auto store = open(dir.file("state.db"));
+  ASSERT_NE(store, nullptr);
+  Run second(*this, store.get(), 0x90);  // the sensor moved: the setting follows the watchdog
+  ASSERT_TRUE(second.loaded);
+  EXPECT_EQ(second.sensor(sensor::kGetEventEnable, {0x90}), ok({0x40, 0x0F, 0x01, 0x00, 0x00}));
+  EXPECT_EQ(second.sensor(sensor::kGetReading, {0x90}), ok({0x00, 0x40, 0x00, 0x80}));
+  EXPECT_FALSE(second.watchdog.sensorEventsEnabled());
+  // And it still gates the SEL: an expiry changes the state, logs nothing.
+  WatchdogSettings s;
+  s.timerUse = timerUse::smsOs;
+  s.initialCountdown = 5;
+  ASSERT_EQ(second.watchdog.set(s), Cc::ok);
+  ASSERT_EQ(second.watchdog.reset(), Cc::ok);
+  advance(seconds(1));
+  EXPECT_TRUE(second.sink.events.empty());
+  EXPECT_EQ(second.watchdog.sensorStates(), 0x0001);
+  // Back on, and that persists too.
+  EXPECT_EQ(second.sensor(sensor::kSetEventEnable, {0x90, 0xC0}), ok());
+  Run third(*this, store.get(), 0x90);
+  EXPECT_EQ(third.sensor(sensor::kGetEventEnable, {0x90}), ok({0xC0, 0x0F, 0x01, 0x00, 0x00}));
+}
+
+TEST_F(WatchdogPersistenceTest, WithNothingStoredTheDefaultsApply) {
+  auto store = open(":memory:");
+  ASSERT_NE(store, nullptr);
+  Run run(*this, store.get(), 0x81);
+  ASSERT_TRUE(run.loaded);
+  EXPECT_EQ(run.sensor(sensor::kGetEventEnable, {0x81}), ok({0xC0, 0x0F, 0x01, 0x00, 0x00}));
+}
+
+TEST_F(WatchdogPersistenceTest, AMalformedStoredValueIsIgnored) {
+  auto store = open(":memory:");
+  ASSERT_NE(store, nullptr);
+  for (const std::vector<uint8_t>& bad : {std::vector<uint8_t>{0x00}, std::vector<uint8_t>(6, 0x00)}) {
+    ASSERT_TRUE(store->put("watchdog.sensor.events", bad).hasValue());
+    Run run(*this, store.get(), 0x81);
+    ASSERT_TRUE(run.loaded);
+    EXPECT_EQ(run.sensor(sensor::kGetEventEnable, {0x81}), ok({0xC0, 0x0F, 0x01, 0x00, 0x00}));
+  }
+  // Reserved bits and the masks of a well-formed value are not taken over.
+  ASSERT_TRUE(store->put("watchdog.sensor.events", {0xBF, 0xFF, 0xFF, 0xFF, 0xFF}).hasValue());
+  Run run(*this, store.get(), 0x81);
+  EXPECT_EQ(run.sensor(sensor::kGetEventEnable, {0x81}), ok({0x80, 0x0F, 0x01, 0x00, 0x00}));
+}
+
+TEST_F(WatchdogPersistenceTest, AFailedWriteIsAnErrorAndChangesNothing) {
+  auto store = open(":memory:");
+  ASSERT_NE(store, nullptr);
+  Run run(*this, store.get(), 0x81);
+  ASSERT_TRUE(store->database().exec("PRAGMA query_only = 1").hasValue());
+  EXPECT_EQ(run.sensor(sensor::kSetEventEnable, {0x81, 0x00}), err(Cc::unspecified));
+  EXPECT_EQ(run.sensor(sensor::kGetEventEnable, {0x81}), ok({0xC0, 0x0F, 0x01, 0x00, 0x00}));
+  EXPECT_TRUE(run.watchdog.sensorEventsEnabled());
 }
 
 TEST_F(WatchdogSensorTest, TypeRearmAndTheThresholdCommands) {
