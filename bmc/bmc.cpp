@@ -18,7 +18,7 @@ Bmc::Bmc(BmcConfig config, const Clock& clock, TimerQueue& timers, HostControl& 
       powerUnit_(host, sensors_),
       fru_(config_.fru, store),
       sdr_(clock, config_.sdr),
-      watchdog_(timers, host, app_.messageFlags),
+      watchdog_(timers, host, app_.messageFlags, {}, store),
       sol_(timers, users_, store, config_.lan, [this] { return console_; }, config_.sol) {
   // SOL payloads end when the access that allowed them is revoked (bmc/transport/sol.hpp).
   users_.addObserver([this](uint8_t) { sol_.enforceAccess(); });
@@ -46,6 +46,7 @@ Result<void> Bmc::start() {
   if (auto r = sensors_.load(); !r) return r;
   if (auto r = fru_.load(); !r) return r;
   if (auto r = sol_.load(); !r) return r;
+  if (auto r = watchdog_.load(); !r) return r;
   if (store_ != nullptr) {
     auto saved = store_->scan("sysinfo.");
     if (!saved) return saved.error();
