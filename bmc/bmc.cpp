@@ -36,8 +36,9 @@ Result<void> Bmc::start() {
   if (auto r = lanConfig_.load(); !r) return r;
   sensors_.setEventSink(&events());
   if (auto r = powerUnit_.attach(config_.powerUnit, config_.sensors, chassis_.previousPowerOn()); !r) return r;
-  // A client's new thresholds reach the SDR repository before the reply. The repository keeps the
-  // values on disk; if that write fails the start-up pass below catches up from the settings store.
+  // A client's new thresholds, hysteresis or sensor type reach the SDR repository before the reply.
+  // The repository keeps the values on disk; if that write fails the start-up pass below catches up
+  // from the settings store.
   sensors_.setSdrListener([this](const Bytes& record) {
     if (auto r = sdr_.updateSensorRecords({record}); !r) {
       log::warn("sdr: sensor record not updated (repaired at the next start): {}", r.error().message);
@@ -75,13 +76,11 @@ Result<void> Bmc::start() {
   sol_.registerCommands(registry_);
   // The SDR repository last: its MC locator record reports what everything above registered.
   sdr_.registerCommands(registry_);
-  // The generated records carry the configured thresholds (so a restart after a client changed
-  // some is not a config change); the restored ones are then written into the sensors' records.
+  // The generated records carry the configured thresholds and types (so a restart after a client
+  // changed some is not a config change); the restored ones are then written into the sensors' records.
   std::vector<Bytes> generated = sensors_.configuredSdrs();
   if (watchdogSensor->generateRecord) generated.push_back(watchdog_.sensorRecord());
-  if (auto r = startSdrRepository(*this, std::move(generated)); !r) return r;
-  if (auto r = sdr_.updateSensorRecords(sensors_.sensorSdrs()); !r) return r.error();
-  return {};
+  return startSdrRepository(*this, std::move(generated), sensors_.sensorSdrs());
 }
 
 }  // namespace simbmc::bmc

@@ -326,6 +326,9 @@ Reply SensorService::Impl::setSensorType(Sensor& s, const SetTypeRequest& q) {
   }
   if (auto r = put(key(s.number(), "type"), {q.type, q.readingType}); !r) return storeErrorCc(r.error());
   s.setType(q.type, q.readingType);
+  log::info("sensor type set number={} name=\"{}\" type=0x{:02x} reading_type=0x{:02x}", s.number(), s.name(),
+            q.type, q.readingType);
+  if (sdrChanged) sdrChanged(sensors::encodeSdr(s));
   return Reply::ok();
 }
 
@@ -508,12 +511,9 @@ std::vector<Bytes> SensorService::configuredSdrs() const {
   std::vector<Bytes> out;
   if (!impl_->hub) return out;
   for (const Sensor* s : impl_->hub->sensors()) {
-    if (!s->isThreshold()) {
-      out.push_back(sensors::encodeSdr(*s));
-      continue;
-    }
     Sensor configured = *s;
     configured.resetThresholds();
+    configured.setType(s->config().sensorType, s->config().readingType);
     out.push_back(sensors::encodeSdr(configured));
   }
   return out;

@@ -12,8 +12,8 @@
 //   are written to the StateStore before the reply (keys sensor.<n>.thresholds / .hysteresis /
 //   .events / .type, sensor.event_receiver) and restored by load(). Thresholds and hysteresis are
 //   stored with the linearization they were set under and ignored (with a warning) if the config
-//   changed it since. A threshold or hysteresis change is also passed to the SDR listener, so the
-//   SDR repository carries the new values before the reply.
+//   changed it since. A threshold, hysteresis or sensor type change is also passed to the SDR
+//   listener, so the SDR repository carries the new values before the reply.
 // Single-threaded (the io thread); `timers`, `store` (may be null: nothing persists) and the event
 // sink must outlive this.
 #pragma once
@@ -59,7 +59,8 @@ class SensorService {
   void addSensor(sensors::SensorConfig config, std::unique_ptr<sensors::SensorSource> source,
                  std::optional<double> initial = std::nullopt);
   // Where SDR changes go: called with a sensor's record (as sensorSdrs() builds it) after a client
-  // changed its thresholds or hysteresis, before the reply. Set it before registerCommands().
+  // changed its thresholds, hysteresis or sensor type, before the reply. Set it before
+  // registerCommands().
   using SdrChanged = std::function<void(const Bytes& record)>;
   void setSdrListener(SdrChanged listener);
 
@@ -73,10 +74,10 @@ class SensorService {
   bool refresh(uint8_t number);
 
   // The sensors' SDRs (full 01h, compact 02h, event-only 03h) for the SDR repository, record ID
-  // bytes 0, with the current thresholds and hysteresis. Empty before load().
+  // bytes 0, with the current thresholds, hysteresis and sensor types. Empty before load().
   std::vector<Bytes> sensorSdrs() const;
-  // The same records with the thresholds and hysteresis the config gives (what a client's changes
-  // are applied to): they identify the configuration, whatever clients set since.
+  // The same records with the thresholds, hysteresis and sensor types the config gives (what a
+  // client's changes are applied to): they identify the configuration, whatever clients set since.
   std::vector<Bytes> configuredSdrs() const;
 
   // The live sensors (control plane, tests); null before load().

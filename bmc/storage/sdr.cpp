@@ -47,6 +47,8 @@ constexpr uint8_t kRecordTypeFull = 0x01;
 constexpr uint8_t kRecordTypeCompact = 0x02;
 constexpr uint8_t kRecordTypeEventOnly = 0x03;
 constexpr uint8_t kRecordTypeFruLocator = 0x11;
+// §35.2 Get Device SDR Info, flags byte bit 7: dynamic sensor population.
+constexpr uint8_t kDynamicPopulation = 0x80;
 constexpr uint8_t kRecordTypeMcLocator = 0x12;
 
 // §33.9 operation support byte.
@@ -272,6 +274,12 @@ struct SdrService::Impl {
     Bytes data;
   };
   std::optional<PendingAdd> pending;
+  // The device SDRs changed since the change indicator was last noted (a note that failed is retried
+  // with the next change, and at the latest by the next start).
+  bool deviceChanged = false;
+
+  // updateSensorRecords without noting the device SDRs' change indicator.
+  Result<size_t> applySensorRecords(const std::vector<Bytes>& records);
 
   uint32_t now() const {
     const int64_t t = clock.unixSeconds() + (store ? store->timeOffset() : 0);
@@ -460,16 +468,22 @@ struct SdrService::Impl {
 
   // ---- Sensor/Event NetFn: device SDRs ----
 
+  // §35.2 Get Device SDR Info. The population is reported dynamic (byte 3 bit 7): the device SDRs
+  // change while the BMC runs (Set Sensor Thresholds / Hysteresis / Type rewrite a sensor's record),
+  // and a client that caches device SDRs only fetches them again when a dynamic population's change
+  // indicator moves (OpenIPMI's sdr.c never re-reads a static one). Bytes 4-7 are that indicator: the
+  // repository-clock time the device SDRs last changed, persisted (SdrStore::deviceSdrChange) so it
+  // never repeats or goes backwards across restarts.
   Reply getDeviceSdrInfo(const DeviceSdrInfoRequest& q) const {
     unsigned sensors = 0;
     for (const Bytes& r : device) sensors += sensorsIn(r);
     const size_t number = q.sdrCount ? device.size() : sensors;
     Bytes out;
     Writer w(out);
-    // §35.2: the count is one byte; flags: [7] 0 = static sensor population, [3:0] LUNs with sensors.
+    // The count is one byte; flags: [7] dynamic population, [3:0] LUNs with sensors (only LUN 0).
     w.u8(static_cast<uint8_t>(std::min<size_t>(number, 0xFF)));
-    w.u8(sensors > 0 ? 0x01 : 0x00);
-    w.u32le(0);  // sensor population change indicator (static population: never changes)
+    w.u8(static_cast<uint8_t>(kDynamicPopulation | (sensors > 0 ? 0x01 : 0x00)));
+    w.u32le(store ? store->deviceSdrChange() : SdrStore::kNoTimestamp);
     return Reply::ok(std::move(out));
   }
 
@@ -503,7 +517,7 @@ SdrService::SdrService(const Clock& clock, SdrConfig config)
 
 SdrService::~SdrService() = default;
 
-Result<void> SdrService::start(std::vector<Bytes> generated) {
+Result<void> SdrService::start(std::vector<Bytes> generated, const std::vector<Bytes>& current) {
   Impl& s = *impl_;
   if (!s.store) {
     auto store = SdrStore::open(s.config.path, s.config.units);
@@ -530,72 +544,109 @@ Result<void> SdrService::start(std::vector<Bytes> generated) {
     log::info("sdr: installed {} generated records (repository now holds {})", generated.size(), s.store->count());
   }
   s.device = std::move(generated);
+  if (auto r = s.applySensorRecords(current); !r) return r.error();
+  // Once per start, after the current values are in: the indicator moves only when the device SDRs
+  // differ from what the last run served (a config change, or a lost update repaired just now).
+  if (auto r = s.store->noteDeviceSdrs(s.device, s.now()); !r) return r.error();
+  s.deviceChanged = false;
   return {};
 }
 
 namespace {
 
-// Table 43-1: bytes 6-8 are the record key (owner ID, owner LUN and channel, sensor number); bytes
-// 37-42 the thresholds and 43-44 the hysteresis, the part of a full record clients change.
+// Tables 43-1, 43-2, 43-3: bytes 6-8 are the record key (owner ID, owner LUN and channel, sensor
+// number). Clients change the sensor type and event/reading type code (bytes 13-14 of full and compact
+// records, 11-12 of event-only ones) and, in a full record, the thresholds (bytes 37-42) and
+// hysteresis (43-44).
 constexpr size_t kKeyAt = 5;
 constexpr size_t kKeySize = 3;
+constexpr size_t kTypeSize = 2;
 constexpr size_t kThresholdsAt = 36;
 constexpr size_t kThresholdsSize = 8;
 
-bool sameSensor(const Bytes& a, const Bytes& b) {
-  return a.size() >= kKeyAt + kKeySize && b.size() >= kKeyAt + kKeySize && a[3] == kRecordTypeFull &&
-         b[3] == kRecordTypeFull && std::equal(a.begin() + kKeyAt, a.begin() + kKeyAt + kKeySize, b.begin() + kKeyAt);
+// Where a sensor record of `recordType` keeps its sensor type; 0 for other records.
+size_t typeAt(uint8_t recordType) {
+  switch (recordType) {
+    case kRecordTypeFull:
+    case kRecordTypeCompact:
+      return 12;
+    case kRecordTypeEventOnly:
+      return 10;
+    default:
+      return 0;
+  }
 }
 
-// `record` with the thresholds and hysteresis of `from`; nullopt when nothing changes (or `record`
-// is too short to carry them).
-std::optional<Bytes> withThresholdsOf(const Bytes& record, const Bytes& from) {
-  constexpr size_t end = kThresholdsAt + kThresholdsSize;
-  if (record.size() < end || from.size() < end) return std::nullopt;
-  const auto first = from.begin() + kThresholdsAt, last = from.begin() + end;
-  if (std::equal(first, last, record.begin() + kThresholdsAt)) return std::nullopt;
+// Two sensor records of the same type describing the same sensor.
+bool sameSensor(const Bytes& a, const Bytes& b) {
+  const size_t t = a.size() >= SdrStore::kHeaderSize ? typeAt(a[3]) : 0;
+  return t != 0 && a.size() >= t + kTypeSize && b.size() >= t + kTypeSize && a[3] == b[3] &&
+         std::equal(a.begin() + kKeyAt, a.begin() + kKeyAt + kKeySize, b.begin() + kKeyAt);
+}
+
+// `record` with the sensor type, reading type, thresholds and hysteresis of `from` (the same kind of
+// record for the same sensor, see sameSensor); nullopt when nothing changes.
+std::optional<Bytes> withSettingsOf(const Bytes& record, const Bytes& from) {
   Bytes out = record;
-  std::copy(first, last, out.begin() + kThresholdsAt);
+  const auto type = static_cast<std::ptrdiff_t>(typeAt(record[3]));
+  std::copy(from.begin() + type, from.begin() + type + kTypeSize, out.begin() + type);
+  constexpr size_t end = kThresholdsAt + kThresholdsSize;
+  if (record[3] == kRecordTypeFull && record.size() >= end && from.size() >= end) {
+    std::copy(from.begin() + kThresholdsAt, from.begin() + end, out.begin() + kThresholdsAt);
+  }
+  if (out == record) return std::nullopt;
   return out;
 }
 
 }  // namespace
 
-Result<size_t> SdrService::updateSensorRecords(const std::vector<Bytes>& records) {
-  Impl& s = *impl_;
-  std::vector<const Bytes*> full;
+Result<size_t> SdrService::Impl::applySensorRecords(const std::vector<Bytes>& records) {
+  std::vector<const Bytes*> sensors;
   for (const Bytes& r : records) {
-    if (r.size() >= SdrStore::kHeaderSize && r[3] == kRecordTypeFull) full.push_back(&r);
+    if (r.size() >= SdrStore::kHeaderSize && typeAt(r[3]) != 0) sensors.push_back(&r);
   }
-  if (full.empty() || !s.store) return size_t{0};
+  if (sensors.empty() || !store) return size_t{0};
 
-  bool deviceChanged = false;
-  for (Bytes& d : s.device) {
-    for (const Bytes* r : full) {
+  for (Bytes& d : device) {
+    for (const Bytes* r : sensors) {
       if (!sameSensor(d, *r)) continue;
-      if (auto patched = withThresholdsOf(d, *r)) {
+      if (auto patched = withSettingsOf(d, *r)) {
         d = std::move(*patched);
         deviceChanged = true;
+        deviceReservation = 0;  // §35.4: a read in progress cannot continue on changed bytes
       }
     }
   }
-  if (deviceChanged) s.deviceReservation = 0;
 
   std::vector<std::pair<uint16_t, Bytes>> changes;
-  auto scan = s.store->forEach([&](uint16_t id, const Bytes& record) {
-    for (const Bytes* r : full) {
+  auto scan = store->forEach([&](uint16_t id, const Bytes& record) {
+    for (const Bytes* r : sensors) {
       if (!sameSensor(record, *r)) continue;
-      if (auto patched = withThresholdsOf(record, *r)) changes.emplace_back(id, std::move(*patched));
+      if (auto patched = withSettingsOf(record, *r)) changes.emplace_back(id, std::move(*patched));
       break;
     }
     return true;
   });
   if (!scan) return scan.error();
-  if (changes.empty()) return size_t{0};
-  auto n = s.store->replace(changes, s.now());
-  if (!n) return n.error();
-  s.cancelReservation();
-  log::info("sdr: thresholds written into {} sensor record(s)", *n);
+  size_t replaced = 0;
+  if (!changes.empty()) {
+    auto n = store->replace(changes, now());
+    if (!n) return n.error();
+    replaced = *n;
+    cancelReservation();
+    log::info("sdr: sensor settings written into {} sensor record(s)", replaced);
+  }
+  return replaced;
+}
+
+Result<size_t> SdrService::updateSensorRecords(const std::vector<Bytes>& records) {
+  Impl& s = *impl_;
+  auto n = s.applySensorRecords(records);
+  // The device SDRs changed in memory even when the repository write failed: clients are told.
+  if (s.deviceChanged && s.store) {
+    if (auto r = s.store->noteDeviceSdrs(s.device, s.now()); !r) return r.error();
+    s.deviceChanged = false;
+  }
   return n;
 }
 
@@ -654,7 +705,7 @@ void SdrService::registerCommands(CommandRegistry& reg) {
 
 // ---- Wiring ---------------------------------------------------------------------------------------
 
-Result<void> startSdrRepository(Bmc& bmc, std::vector<Bytes> sensorRecords) {
+Result<void> startSdrRepository(Bmc& bmc, std::vector<Bytes> sensorRecords, const std::vector<Bytes>& current) {
   // The capabilities are whatever Get Device ID says, asked the way a client asks, so the two can
   // never disagree (Table 43-8 byte 9 and Table 20-2 byte 6 have the same layout).
   RequestContext ctx;
@@ -677,7 +728,7 @@ Result<void> startSdrRepository(Bmc& bmc, std::vector<Bytes> sensorRecords) {
     records.push_back(fruLocatorRecord(f));
   }
   for (Bytes& r : sensorRecords) records.push_back(std::move(r));
-  return bmc.sdr().start(std::move(records));
+  return bmc.sdr().start(std::move(records), current);
 }
 
 }  // namespace simbmc::bmc

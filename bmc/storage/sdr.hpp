@@ -10,16 +10,21 @@
 // Reservations (§33.11): one current reservation for the repository; Reserve SDR Repository
 // replaces it, and Add, Partial Add (when a record completes), Delete and Clear cancel it. Get SDR
 // checks it only for reads at a non-zero offset (0xC5). Device SDRs have their own reservation,
-// cancelled by the next Reserve Device SDR Repository and when a sensor's thresholds change.
+// cancelled by the next Reserve Device SDR Repository and when a sensor's record changes.
+//
+// Get Device SDR Info (§35.2) reports a dynamic sensor population: the device SDRs change at run time
+// (below). Its change indicator is the repository-clock time they last changed, kept in the store
+// (SdrStore::deviceSdrChange), so it never repeats or goes backwards across restarts and a restart
+// that serves the same records leaves it alone.
 //
 // Get SDR / Get Device SDR return min(count, bytes left in the record) bytes, 0xFF meaning "to the
 // end"; when that exceeds maxReadCount the reply is 0xCA (cannot return the requested number of
 // bytes) and clients retry with smaller chunks. Single-threaded (the io_context thread).
 //
-// Thresholds and hysteresis clients set (Set Sensor Thresholds / Hysteresis) are written into the
-// sensors' records as they change (updateSensorRecords), and again at start-up from the restored
-// values, while the generated set that identifies the config keeps the configured values: a restart
-// leaves the repository (and its timestamps) as clients left it.
+// Thresholds, hysteresis and sensor types clients set (Set Sensor Thresholds / Hysteresis / Type) are
+// written into the sensors' records as they change (updateSensorRecords), and again at start-up from
+// the restored values, while the generated set that identifies the config keeps the configured values:
+// a restart leaves the repository (and its timestamps) as clients left it.
 #pragma once
 
 #include <cstdint>
@@ -88,18 +93,22 @@ class SdrService {
   SdrService& operator=(const SdrService&) = delete;
 
   // Opens the store and installs `generated` (complete records; ID bytes are assigned 1..N) as the
-  // device SDRs and, when they changed since the last start, in the repository. A corrupt database
-  // fails with a message naming the file and what to do.
-  Result<void> start(std::vector<Bytes> generated);
+  // device SDRs and, when they changed since the last start, in the repository; then brings the
+  // sensors' records to `current` as updateSensorRecords does (the values clients set before a
+  // restart) and notes the device SDRs' change indicator. A corrupt database fails with a message
+  // naming the file and what to do.
+  Result<void> start(std::vector<Bytes> generated, const std::vector<Bytes>& current = {});
   void registerCommands(CommandRegistry& registry);
 
-  // Brings the full sensor records (type 01h) of the sensors in `records` (full records as
-  // sensors::encodeSdr builds them) to those records' thresholds and hysteresis (Table 43-1 bytes
-  // 37-44): every repository record with the same key (owner ID, owner LUN/channel, sensor number),
-  // generated or added by a client, and the device SDRs. Only records whose bytes change are
-  // written, in one transaction that moves the repository's addition timestamp (so SDR caches such
-  // as FreeIPMI's notice) and cancels the reservations. Returns how many repository records
-  // changed. After start().
+  // Brings the sensor records (full 01h, compact 02h, event-only 03h) of the sensors in `records`
+  // (as sensors::encodeSdr builds them) to those records' sensor type and event/reading type code
+  // (Tables 43-1/43-2 bytes 13-14, Table 43-3 bytes 11-12) and, for full records, thresholds and
+  // hysteresis (Table 43-1 bytes 37-44): every repository record of the same type with the same key
+  // (owner ID, owner LUN/channel, sensor number), generated or added by a client, and the device
+  // SDRs. Only records whose bytes change are written, in one transaction that moves the
+  // repository's addition timestamp (so SDR caches such as FreeIPMI's notice) and cancels the
+  // reservations; a device SDR that changes moves the device SDR change indicator (§35.2) and
+  // cancels the device SDR reservation. Returns how many repository records changed. After start().
   Result<size_t> updateSensorRecords(const std::vector<Bytes>& records);
 
   // The repository (for tests and the control plane); valid after start().
@@ -115,8 +124,9 @@ class SdrService {
 
 // Builds `bmc`'s generated records and starts its SdrService: the MC device locator (system name from
 // the identity, device capabilities = the additional device support byte that Get Device ID reports),
-// one FRU device locator per FRU device, then `sensorRecords`. Call after every service registered
-// its commands, so the capabilities are complete.
-Result<void> startSdrRepository(Bmc& bmc, std::vector<Bytes> sensorRecords);
+// one FRU device locator per FRU device, then `sensorRecords` (as the config describes them); then
+// the sensors' `current` records (SdrService::start). Call after every service registered its
+// commands, so the capabilities are complete.
+Result<void> startSdrRepository(Bmc& bmc, std::vector<Bytes> sensorRecords, const std::vector<Bytes>& current = {});
 
 }  // namespace simbmc::bmc

@@ -15,6 +15,7 @@
 #include "bmc/bmc.hpp"
 #include "common/clock.hpp"
 #include "common/timer_queue.hpp"
+#include "storage/state_store.hpp"
 #include "unit/storage/test_files.hpp"
 
 namespace simbmc::bmc {
@@ -117,10 +118,10 @@ class SdrTest : public ::testing::Test {
  protected:
   void SetUp() override { start(); }
 
-  void start(SdrConfig config = {}, std::vector<Bytes> records = generated()) {
+  void start(SdrConfig config = {}, std::vector<Bytes> records = generated(), const std::vector<Bytes>& current = {}) {
     reg = std::make_unique<CommandRegistry>();
     sdr = std::make_unique<SdrService>(clock, std::move(config));
-    auto started = sdr->start(std::move(records));
+    auto started = sdr->start(std::move(records), current);
     ASSERT_TRUE(started.hasValue()) << started.error().message;
     sdr->registerCommands(*reg);
   }
@@ -141,6 +142,15 @@ class SdrTest : public ::testing::Test {
     return Resp{r->cc, r->data};
   }
   Resp storage(uint8_t cmd, Bytes data = {}) { return call(kStorage, cmd, std::move(data)); }
+
+  // Get Device SDR Info (§35.2) bytes 4-7: the sensor population change indicator.
+  uint32_t changeIndicator() {
+    const Resp r = call(kSensor, kGetDeviceSdrInfo);
+    EXPECT_EQ(r.data.size(), 6u);
+    if (r.data.size() != 6) return 0;
+    return static_cast<uint32_t>(r.data[2] | (r.data[3] << 8) | (r.data[4] << 16) | (uint32_t{r.data[5]} << 24));
+  }
+  uint32_t now() const { return static_cast<uint32_t>(clock.unixSeconds()); }
 
   uint16_t reserve(uint8_t netfn = kStorage) {
     Resp r = call(netfn, kReserve);
@@ -614,10 +624,12 @@ TEST_F(SdrTest, DeviceSdrsAreTheGeneratedRecords) {
   records.push_back(fullSensorRecord(1));
   records.push_back(compactSensorRecord(2, 3));
   start({}, records);
-  // Sensor count: 1 full + a compact record shared by 3 sensors; SDR count: 5 records.
-  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo), ok({4, 0x01, 0, 0, 0, 0}));
-  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x00}), ok({4, 0x01, 0, 0, 0, 0}));
-  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x01}), ok({5, 0x01, 0, 0, 0, 0}));
+  // Sensor count: 1 full + a compact record shared by 3 sensors; SDR count: 5 records. Flags: dynamic
+  // population (the records change at run time), sensors on LUN 0; then the change indicator, the
+  // time the device SDRs were first served.
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo), ok(cat({{4, 0x81}, le32(now())})));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x00}), ok(cat({{4, 0x81}, le32(now())})));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x01}), ok(cat({{5, 0x81}, le32(now())})));
   auto chain = walk(kSensor);
   ASSERT_EQ(chain.size(), 5u);
   for (size_t i = 0; i < chain.size(); ++i) EXPECT_EQ(chain[i].second, withId(records[i], static_cast<uint16_t>(i + 1)));
@@ -708,8 +720,134 @@ TEST_F(SdrTest, ThresholdUpdateOfAnUnknownSensorChangesNothing) {
 }
 
 TEST_F(SdrTest, DeviceSdrInfoWithoutSensors) {
-  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo), ok({0, 0x00, 0, 0, 0, 0}));
-  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x01}), ok({3, 0x00, 0, 0, 0, 0}));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo), ok(cat({{0, 0x80}, le32(now())})));
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x01}), ok(cat({{3, 0x80}, le32(now())})));
+}
+
+// ---- Sensor types set by clients (updateSensorRecords) -------------------------------------------
+
+// A sensor record with `type` and `reading` as its sensor type and event/reading type code: bytes
+// 13-14 of a full or compact record (Tables 43-1, 43-2), 11-12 of an event-only one (Table 43-3).
+Bytes withType(Bytes r, uint8_t type, uint8_t reading) {
+  const size_t at = r[3] == 0x03 ? 10 : 12;
+  r[at] = type;
+  r[at + 1] = reading;
+  return r;
+}
+
+// A minimal event-only record (§43.3).
+Bytes eventOnlyRecord(uint8_t number) {
+  Bytes r{0x00, 0x00, 0x51, 0x03, 17, 0x20, 0x00, number};
+  r.resize(22, 0x00);
+  return r;
+}
+
+TEST_F(SdrTest, NewSensorTypesAreWrittenIntoEveryRecordOfThatSensor) {
+  auto records = generated();
+  const Bytes cpu = withType(withThresholds(fullSensorRecord(1), {105, 95, 85, 0, 0, 0, 2, 2}), 0x01, 0x01);
+  const Bytes presence = withType(compactSensorRecord(2, 1), 0x25, 0x08);
+  const Bytes boot = withType(eventOnlyRecord(3), 0x1F, 0x6F);
+  records.push_back(cpu);       // ID 4
+  records.push_back(presence);  // ID 5
+  records.push_back(boot);      // ID 6
+  start({}, records);
+  // A client's copy of the compact record, and a compact record with sensor 1's key: the same sensor
+  // in another kind of record is not the record the sensor's change describes.
+  ASSERT_EQ(storage(kAddSdr, presence), ok(le16(7)));
+  const Bytes otherKind = withType(compactSensorRecord(1, 1), 0x01, 0x01);
+  ASSERT_EQ(storage(kAddSdr, otherKind), ok(le16(8)));
+  const uint32_t started = changeIndicator();
+  EXPECT_EQ(started, now());
+  const uint16_t res = reserve();
+  const uint16_t deviceRes = reserve(kSensor);
+  clock.advance(std::chrono::seconds(30));
+
+  // Set Sensor Type (§35.15) on each: temperature -> voltage, presence -> a generic 08h, boot ->
+  // system event 12h.
+  const Bytes cpu2 = withType(cpu, 0x02, 0x01);
+  const Bytes presence2 = withType(presence, 0x21, 0x03);
+  const Bytes boot2 = withType(boot, 0x12, 0x6F);
+  auto n = sdr->updateSensorRecords({cpu2, presence2, boot2});
+  ASSERT_TRUE(n.hasValue()) << n.error().message;
+  EXPECT_EQ(*n, 4u);
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF), ok(cat({le16(5), withId(cpu2, 4)}))) << "thresholds stay as they were";
+  EXPECT_EQ(getSdr(0, 5, 0, 0xFF), ok(cat({le16(6), withId(presence2, 5)})));
+  EXPECT_EQ(getSdr(0, 6, 0, 0xFF), ok(cat({le16(7), withId(boot2, 6)})));
+  EXPECT_EQ(getSdr(0, 7, 0, 0xFF), ok(cat({le16(8), withId(presence2, 7)}))) << "the client's copy";
+  EXPECT_EQ(getSdr(0, 8, 0, 0xFF), ok(cat({le16(0xFFFF), withId(otherKind, 8)}))) << "another kind of record";
+  const auto device = walk(kSensor), repo = walk(kStorage);
+  ASSERT_EQ(device.size(), 6u);
+  ASSERT_EQ(repo.size(), 8u);
+  EXPECT_EQ(device, decltype(repo)(repo.begin(), repo.begin() + 6))
+      << "the device SDRs are the generated records, changed the same way";
+  // §33.9: the addition timestamp moves; §35.2: so does the device SDRs' change indicator; the
+  // reservations of both are cancelled (§33.11, §35.4).
+  const Resp info = storage(kGetInfo);
+  ASSERT_EQ(info.data.size(), 14u);
+  EXPECT_EQ(Bytes(info.data.begin() + 5, info.data.begin() + 9), le32(now()));
+  EXPECT_EQ(changeIndicator(), now());
+  EXPECT_EQ(getSdr(res, 4, 5, 3), err(Cc::reservationCanceled));
+  EXPECT_EQ(getSdr(deviceRes, 4, 5, 3, kSensor), err(Cc::reservationCanceled));
+
+  // The same types again change nothing, not even a timestamp.
+  const uint32_t changed = now();
+  clock.advance(std::chrono::seconds(30));
+  EXPECT_EQ(*sdr->updateSensorRecords({cpu2, presence2, boot2}), 0u);
+  EXPECT_EQ(storage(kGetInfo), info);
+  EXPECT_EQ(changeIndicator(), changed);
+  // Back to the old type: the records follow again.
+  EXPECT_EQ(*sdr->updateSensorRecords({cpu}), 1u);
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF), ok(cat({le16(5), withId(cpu, 4)})));
+  EXPECT_EQ(changeIndicator(), now());
+}
+
+TEST_F(SdrTest, DeviceSdrChangeIndicatorFollowsTheDeviceSdrsNotTheRepository) {
+  storage::testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  SdrConfig c;
+  c.path = dir.file("sdr.db");
+  auto records = generated();
+  const Bytes cpu = withThresholds(fullSensorRecord(1), {105, 95, 85, 0, 0, 0, 2, 2});
+  records.push_back(cpu);  // ID 4
+  start(c, records);
+  const uint32_t first = now();
+  EXPECT_EQ(changeIndicator(), first);
+
+  // Records added to or deleted from the repository are not the device's.
+  clock.advance(std::chrono::seconds(10));
+  ASSERT_EQ(storage(kAddSdr, oemRecord(4)), ok(le16(5)));
+  const uint16_t res = reserve();
+  ASSERT_EQ(storage(kDeleteSdr, cat({le16(res), le16(4)})), ok(le16(4)));
+  EXPECT_EQ(changeIndicator(), first);
+
+  // The sensor's record is gone from the repository, but its device SDR still changes: the indicator
+  // moves although no repository record did.
+  clock.advance(std::chrono::seconds(10));
+  const Bytes cpu2 = withThresholds(cpu, {105, 92, 85, 0, 0, 0, 2, 2});
+  EXPECT_EQ(*sdr->updateSensorRecords({cpu2}), 0u);
+  const uint32_t second = now();
+  EXPECT_EQ(changeIndicator(), second);
+  EXPECT_EQ(getSdr(0, 4, 0, 0xFF, kSensor), ok(cat({le16(0xFFFF), withId(cpu2, 4)})));
+
+  // A restart that serves the same device SDRs (the config's records, then the values clients set)
+  // leaves the indicator alone, whatever the clock says.
+  clock.advance(std::chrono::seconds(10));
+  start(c, records, {cpu2});
+  EXPECT_EQ(changeIndicator(), second);
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo, {0x01}), ok(cat({{4, 0x81}, le32(second)})));
+  // One that serves other records (the client's values lost, a changed config) moves it, and never
+  // backwards, even with the repository clock set back.
+  clock.advance(std::chrono::seconds(10));
+  start(c, records);
+  const uint32_t third = now();
+  EXPECT_EQ(changeIndicator(), third);
+  const Resp back = storage(kSetTime, le32(third - 3600));
+  ASSERT_EQ(back.cc, Cc::ok);
+  auto more = records;
+  more.push_back(fullSensorRecord(2));
+  start(c, more);
+  EXPECT_EQ(changeIndicator(), third + 1);
+  EXPECT_EQ(call(kSensor, kGetDeviceSdrInfo), ok(cat({{2, 0x81}, le32(third + 1)})));
 }
 
 TEST_F(SdrTest, ThousandRecordsWalkInOrder) {
@@ -821,6 +959,112 @@ TEST(SdrInBmcTest, GeneratedRecordsDescribeThisController) {
     auto r = bmc.sdr().store().get(i);
     ASSERT_TRUE(r && *r);
     EXPECT_EQ(**r, device[i - 1u]);
+  }
+}
+
+// Set Sensor Type (§35.15) through a whole Bmc: the sensor's record in the repository and the device
+// SDRs change before the reply, the repository's addition timestamp and the device SDRs' change
+// indicator move, and a restart keeps all of it (no reinstall of the configured records).
+TEST(SdrInBmcTest, SetSensorTypeReachesTheRecordsAtOnceAndSurvivesARestart) {
+  storage::testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  std::array<uint8_t, 32> key{};
+  key.fill(0x3C);
+  auto store = storage::StateStore::open(dir.file("state.db"), storage::SecretBox(key));
+  ASSERT_TRUE(store.hasValue()) << store.error().message;
+  FakeClock clock;
+  TimerQueue timers{clock};
+  IdleHost host;
+  BmcConfig c;
+  c.sdr.path = dir.file("sdr.db");
+  sensors::SensorConfig temp;
+  temp.number = 5;
+  temp.name = "CPU Temp";
+  temp.baseUnit = 1;
+  temp.rangeMin = 0;
+  temp.rangeMax = 127;
+  temp.source.kind = sensors::SourceConfig::Kind::staticValue;
+  temp.source.value = 40;
+  c.sensors = {temp};
+
+  auto call = [](Bmc& bmc, uint8_t netfn, uint8_t cmd, Bytes data) {
+    net::RequestContext ctx;
+    ctx.channel = 1;
+    ctx.privilege = Privilege::operator_;
+    ctx.sessionId = 7;
+    ctx.userId = 2;
+    auto r = bmc.registry().dispatch(ctx, net::IpmiRequest{netfn, 0, cmd, std::move(data)});
+    EXPECT_TRUE(r.has_value());
+    return r ? Resp{r->cc, r->data} : err(Cc::unspecified);
+  };
+  // The sensor's full record in the repository, and its place among the device SDRs.
+  auto record = [](Bmc& bmc) {
+    Bytes out;
+    EXPECT_TRUE(bmc.sdr().store().forEach([&](uint16_t, const Bytes& r) {
+      if (r[3] == 0x01 && r[7] == 5) out = r;
+      return out.empty();
+    }));
+    return out;
+  };
+  auto device = [](Bmc& bmc) {
+    for (const Bytes& r : bmc.sdr().deviceSdrs()) {
+      if (r[3] == 0x01 && r[7] == 5) return r;
+    }
+    return Bytes{};
+  };
+  // Get Device SDR Info without the sensor count: the flags and the change indicator.
+  auto indicator = [&](Bmc& bmc) {
+    const Resp r = call(bmc, kSensor, kGetDeviceSdrInfo, {});
+    EXPECT_EQ(r.data.size(), 6u);
+    return r.data.size() == 6 ? Bytes(r.data.begin() + 1, r.data.end()) : Bytes{};
+  };
+
+  Bytes before, after;
+  uint32_t addition = 0;
+  uint16_t remaining = 0;
+  Bytes info;
+  {
+    Bmc bmc(c, clock, timers, host, store->get());
+    ASSERT_TRUE(bmc.start().hasValue());
+    before = record(bmc);
+    ASSERT_GE(before.size(), 14u);
+    ASSERT_EQ(before[7], 5);
+    EXPECT_EQ((Bytes{before[12], before[13]}), (Bytes{0x01, 0x01}));
+    EXPECT_EQ(indicator(bmc), cat({{0x81}, le32(static_cast<uint32_t>(clock.unixSeconds()))}));
+    const uint16_t count = bmc.sdr().store().count();
+    // A record the client deletes stays deleted: a reinstall of the generated set would bring it back.
+    const Resp res = call(bmc, kStorage, kReserve, {});
+    ASSERT_EQ(call(bmc, kStorage, kDeleteSdr, cat({res.data, le16(1)})), ok(le16(1)));
+
+    clock.advance(std::chrono::seconds(20));
+    EXPECT_EQ(call(bmc, kSensor, 0x2E, {5, 0x02, 0x01}), ok());
+    EXPECT_EQ(call(bmc, kSensor, 0x2F, {5}), ok({0x02, 0x01}));
+    after = record(bmc);
+    Bytes expected = before;
+    expected[12] = 0x02;
+    EXPECT_EQ(after, expected);
+    EXPECT_EQ(device(bmc), after) << "the device SDR too";
+    addition = bmc.sdr().store().lastAddition();
+    EXPECT_EQ(addition, static_cast<uint32_t>(clock.unixSeconds()));
+    info = indicator(bmc);
+    EXPECT_EQ(info, cat({{0x81}, le32(addition)}));
+    EXPECT_EQ(bmc.sdr().store().count(), count - 1);
+    remaining = count - 1;
+  }
+  clock.advance(std::chrono::seconds(20));
+  {
+    Bmc bmc(c, clock, timers, host, store->get());
+    ASSERT_TRUE(bmc.start().hasValue());
+    EXPECT_EQ(call(bmc, kSensor, 0x2F, {5}), ok({0x02, 0x01}));
+    EXPECT_EQ(record(bmc), after);
+    EXPECT_EQ(device(bmc), after);
+    EXPECT_EQ(bmc.sdr().store().count(), remaining) << "the deleted record stays deleted";
+    EXPECT_EQ(bmc.sdr().store().lastAddition(), addition);
+    EXPECT_EQ(indicator(bmc), info);
+    // Back to the configured type: the record follows again.
+    EXPECT_EQ(call(bmc, kSensor, 0x2E, {5, 0x01, 0x01}), ok());
+    EXPECT_EQ(record(bmc), before);
+    EXPECT_EQ(indicator(bmc), cat({{0x81}, le32(static_cast<uint32_t>(clock.unixSeconds()))}));
   }
 }
 

@@ -540,15 +540,48 @@ TEST_F(SensorServiceTest, ThresholdAndHysteresisChangesReachTheSdrListenerBefore
   EXPECT_EQ(service_->sensorSdrs()[0], seen[1]);
 }
 
+TEST_F(SensorServiceTest, SensorTypeChangesReachTheSdrListenerBeforeTheReply) {
+  std::vector<Bytes> seen;
+  service_->setSdrListener([&](const Bytes& r) { seen.push_back(r); });
+  const std::vector<Bytes> original = service_->sensorSdrs();
+  // §35.15 Set Sensor Type; Tables 43-1/43-2 bytes 13-14 carry the new type (index 12-13).
+  EXPECT_EQ(call(kSetType, {kCpu, 0x02, 0x01}, Privilege::operator_), ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], service_->sensorSdrs()[0]);
+  EXPECT_EQ((Bytes{seen[0][12], seen[0][13]}), (Bytes{0x02, 0x01}));
+  Bytes expected = original[0];
+  expected[12] = 0x02;
+  EXPECT_EQ(seen[0], expected) << "only the sensor type changes";
+  EXPECT_EQ(call(kSetType, {kIntrusion, 0x25, 0x08}, Privilege::operator_), ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1][3], sensors::kCompactSensorRecord);
+  EXPECT_EQ((Bytes{seen[1][12], seen[1][13]}), (Bytes{0x25, 0x08}));
+  EXPECT_EQ(call(kGetType, {kIntrusion}), ok({0x25, 0x08})) << "Get Sensor Type agrees with the record";
+  // Refused requests change nothing and tell nobody.
+  EXPECT_EQ(call(kSetType, {kCpu, 0x03, 0x6F}), err(Cc::invalidField));
+  EXPECT_EQ(call(kSetType, {kIntrusion, 0x05, 0x01}), err(Cc::invalidField));
+  EXPECT_EQ(call(kSetType, {0x99, 0x05, 0x6F}), err(Cc::notPresent));
+  EXPECT_EQ(seen.size(), 2u);
+  // The configured records keep the config's types (the SDR repository's generated set identifies
+  // the config), before and after a restart that restored the client's types.
+  EXPECT_EQ(service_->configuredSdrs(), original);
+  start();
+  EXPECT_EQ(service_->configuredSdrs(), original);
+  EXPECT_EQ(service_->sensorSdrs()[0], seen[0]);
+  EXPECT_EQ(service_->sensorSdrs()[1], seen[1]);
+}
+
 TEST_F(SensorServiceTest, AStoreFailureLeavesTheSdrAlone) {
   std::vector<Bytes> seen;
   service_->setSdrListener([&](const Bytes& r) { seen.push_back(r); });
   ASSERT_TRUE(store_->database().exec("PRAGMA query_only = 1"));
   EXPECT_NE(call(kSetThresholds, {kCpu, 0x10, 0, 0, 0, 0, 90, 0}).cc, Cc::ok);
   EXPECT_NE(call(kSetHysteresis, {kCpu, 0xFF, 5, 3}).cc, Cc::ok);
+  EXPECT_NE(call(kSetType, {kCpu, 0x02, 0x01}).cc, Cc::ok);
   ASSERT_TRUE(store_->database().exec("PRAGMA query_only = 0"));
   EXPECT_TRUE(seen.empty());
   EXPECT_EQ(call(kGetThresholds, {kCpu}), ok({0x38, 0, 0, 0, 85, 95, 105}));
+  EXPECT_EQ(call(kGetType, {kCpu}), ok({0x01, 0x01}));
 }
 
 TEST_F(SensorServiceTest, BuiltInSensorsAreServedLikeConfiguredOnes) {
