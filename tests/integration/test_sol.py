@@ -8,8 +8,9 @@
 - `sol info`, `sol set` round trips, `sol payload status`;
 - raw SOL through the harness's RMCP+ client: the exact Activate Payload reply, completion codes,
   duplicates, and malformed or oversized SOL packets that must never hurt the daemon;
-- revocation: SOL disabled, payload access removed, the user disabled, privilege limits lowered while a
-  console runs end its payload with an "SOL deactivating" packet (ipmitool and ipmiconsole end);
+- revocation: SOL disabled, payload access removed, the user disabled, privilege limits lowered, the LAN
+  channel's access mode set to disabled while a console runs end its payload with an "SOL deactivating"
+  packet (ipmitool and ipmiconsole end); a disabled channel sets up no new session;
 - Suspend/Resume Payload Encryption (App 0x55): the packets really change, and its completion codes.
 
 Every wait is bounded; every process started here is killed by its own PID / process group.
@@ -27,7 +28,8 @@ import subprocess
 import time
 
 from harness import (ADMIN_PASSWORD, ADMIN_USER, HOST, PYTHON, Daemon, DaemonTestCase, IpmiError, RMCP_IPMI,
-                     RmcpClient, _freeipmi, ipmitool_cmd, main, make_config, poll, raw_bytes, run)
+                     Rmcp15Client, RmcpClient, _freeipmi, fields, get_channel_auth_caps_request, ipmitool_cmd, main,
+                     make_config, parse_ipmi_response, poll, raw_bytes, run)
 
 IPMICONSOLE = _freeipmi("ipmiconsole")
 
@@ -707,6 +709,8 @@ class SolRevocation(SolBase):
             ("user privilege limit operator", (0x06, 0x43, [0x91, uid, 0x03]), (0x06, 0x43, [0x91, uid, 0x04])),
             ("channel privilege limit operator", (0x06, 0x40, [0x01, 0x00, 0x83]), (0x06, 0x40, [0x01, 0x00, 0x84])),
             ("SOL privilege OEM", (0x0C, 0x21, [0x01, 0x02, 0xC5]), (0x0C, 0x21, [0x01, 0x02, 0xC4])),
+            # Set Channel Access, volatile (10b), alerting off as before, access mode 000b disabled / 010b always.
+            ("channel access mode disabled", (0x06, 0x40, [0x01, 0xA0, 0x00]), (0x06, 0x40, [0x01, 0xA2, 0x00])),
         ]
         for what, revoke, restore in cases:
             with self.subTest(what):
@@ -728,6 +732,67 @@ class SolRevocation(SolBase):
         finally:
             self.assertEqual(admin.command(0x06, 0x4C, bytes([0x01, 2, 0x02, 0, 0, 0]))[0], 0)
         self.assertDaemonAlive()
+
+    def access_modes(self):
+        """`ipmitool channel info 1` -> (volatile, non-volatile) access mode as ipmitool names them."""
+        r = self.assertOk(self.ipmitool("channel", "info", "1"))
+        volatile, _, non_volatile = r.out.partition("Non-Volatile Settings")
+        return fields(volatile).get("Access Mode"), fields(non_volatile).get("Access Mode")
+
+    def set_access(self, admin, access):
+        """Set Channel Access (App 0x40) on channel 1 from the admin's session, privilege limit untouched."""
+        self.assertEqual(admin.command(0x06, 0x40, bytes([0x01, access, 0x00]))[0], 0)
+
+    def test_disabling_the_channel_ends_sol_and_sets_up_no_new_session(self):
+        """Set Channel Access (IPMI v2.0 §22.22) access mode 000b: "channel disabled for IPMI messaging". The
+        non-volatile setting waits for the next start; the volatile one ends the running payload at once. While
+        the channel is disabled no session is set up (Get Channel Authentication Capabilities still answers),
+        Activate Payload is 0x81, and the sessions already open still answer and set access back."""
+        admin = self.client()
+        c = self.console()
+        self.set_access(admin, 0x60)  # non-volatile (01b): alerting off, disabled
+        try:
+            self.assertEqual(self.access_modes(), ("always available", "disabled"))
+            c.pump(0.6)
+            self.assertFalse([p for p in c.sol_in if p[3] & 0x10], c.sol_in)
+            self.assertEqual(self.active_instances(), 1)
+        finally:
+            self.set_access(admin, 0x62)
+        self.set_access(admin, 0xA0)  # volatile (10b): disabled now
+        try:
+            self.assertDeactivated(c, admin, "channel disabled")
+            self.assertEqual(c.activate()[0], 0x81)
+            self.assertEqual(admin.command(0x06, 0x41, bytes([0x01, 0x80])), (0, bytes([0x20, 0x04])))
+            # No new session: the RMCP+ Open Session goes unanswered, ipmitool gives up.
+            with RmcpClient(self.daemon.port) as fresh:
+                self.assertEqual(fresh.open_session(), ("open", None))
+                rsp = fresh.exchange(get_channel_auth_caps_request())
+                self.assertIsNotNone(rsp, "Get Channel Authentication Capabilities went unanswered")
+                self.assertEqual(parse_ipmi_response(Rmcp15Client.payload15(rsp))[3], 0)
+            r = self.assertFails(self.ipmitool("-N", "1", "-R", "1", "mc", "info", timeout=40))
+            self.assertIn("Unable to establish IPMI v2 / RMCP+ session", r.err, r.describe())
+        finally:
+            self.set_access(admin, 0xA2)  # always available
+        self.assertEqual(self.access_modes(), ("always available", "always available"))
+        self.assertEqual(c.activate()[0], 0)
+        self.assertEqual(c.deactivate()[0], 0)
+        self.assertDaemonAlive()
+
+    def test_ipmiconsole_ends_when_the_channel_is_disabled(self):
+        admin = self.client()
+        p = self.ipmiconsole("-u", SOL_USER["name"], "-p", SOL_USER["password"])
+        p.expect(rb"\[SOL established\]")
+        p.send(b"\x03\r")
+        p.expect(rb"(login: |root@simhost:~# )")
+        self.set_access(admin, 0xA0)
+        try:
+            rc = p.wait(timeout=20)
+            self.assertIsNotNone(rc, "ipmiconsole kept running\n" + p.text())
+            # FreeIPMI reads the "SOL deactivating" status as its session being taken over.
+            self.assertIn("[SOL session stolen]", p.text())
+            self.assertEqual(admin.command(0x06, 0x4A, b"\x01"), (0, b"\x01\x00\x00"))
+        finally:
+            self.set_access(admin, 0xA2)
 
     def test_ipmitool_sol_set_enabled_false_ends_a_running_ipmitool(self):
         a = self.sol_activate("-N", "1", "-R", "2")
