@@ -2,13 +2,15 @@
 """The BMC watchdog timer (IPMI v2.0 §27) with ipmitool: `mc watchdog get / reset / off`, `raw 0x06 0x24` to
 arm it, a timeout that hard-resets the host (restart cause "watchdog", the expiration flag, a Watchdog 2 SEL
 entry, the boot log again on the host console), power down, the pre-timeout interrupt, 0x80 before a Set,
-0xC7/0xCC for malformed requests and the privilege of each command.
+0xC7/0xCC for malformed requests and the privilege of each command; its sensor's event enables set with
+FreeIPMI's ipmi-sensors-config survive restarts of simbmcd on the same state directory.
 
 Timeouts are short (0.5-1.5 s) and waited for by polling with a bound; nothing asserts on elapsed time.
 Only processes started here are signalled, by PID."""
 
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -216,6 +218,54 @@ class Watchdog(DaemonTestCase):
         # Bad requests on it get completion codes.
         self.assertIn("rsp=0xc7", self.raw("raw", "0x04", "0x2d", "0x81", "0x00").err)
         self.assertIn("rsp=0xcd", self.raw("raw", "0x04", "0x27", "0x81").err)
+
+    def test_sensor_event_enables_survive_a_restart(self):
+        """Set Sensor Event Enable (§35.10) on the watchdog's sensor is a setting, like a configured sensor's:
+        after simbmcd restarts on the same state directory (SIGTERM, then kill -9) ipmi-sensors-config and Get
+        Sensor Event Enable (§35.11) read back what was set, and it still keeps the watchdog out of the SEL."""
+        d = self.start_daemon()
+        cache = tempfile.mkdtemp(prefix="simbmc-integ-wdt-cfg-")
+        self.addCleanup(shutil.rmtree, cache, True)
+
+        def config(*args):
+            return self.assertOk(run(freeipmi_cmd("ipmi-sensors-config", d.port, "--sdr-cache-directory", cache,
+                                                  "--quiet-cache", "--sdr-cache-recreate", *args), timeout=60))
+
+        def checkout():
+            """-> (section name, {key: value}) of the watchdog's sensor in `ipmi-sensors-config --checkout`."""
+            r = config("--checkout")
+            m = re.search(r"^Section (\S+_BMC_Watchdog)\n(.*?)^EndSection", r.out, re.M | re.S)
+            self.assertIsNotNone(m, r.describe())
+            return m.group(1), dict(re.findall(r"^\s+(\w+)\s+(\S+)\s*$", m.group(2), re.M))
+
+        def enables():
+            return raw_bytes(self.assertOk(self.raw("raw", "0x04", "0x29", "0x81")).out)
+
+        section, values = checkout()
+        self.assertEqual(values, {"Enable_All_Event_Messages": "Yes", "Enable_Scanning_On_This_Sensor": "Yes"})
+        config("--commit", "-e", section + ":Enable_All_Event_Messages=No")
+        self.assertEqual(enables(), [0x40, 0x0F, 0x01, 0x00, 0x00])
+
+        d.restart()
+        self.assertEqual(checkout()[1]["Enable_All_Event_Messages"], "No")
+        self.assertEqual(enables(), [0x40, 0x0F, 0x01, 0x00, 0x00])
+        # Still in force: an expiry changes the sensor's state and logs nothing.
+        self.assertOk(self.raw(*set_request(use=0x04, actions=0x00, countdown=3)))
+        self.assertOk(self.raw("mc", "watchdog", "reset"))
+        self.wait_for(lambda: self.get()[1].get("Timer Expiration Flags") == "(0x10)", "the expiry")
+        self.assertEqual(raw_bytes(self.assertOk(self.raw("raw", "0x04", "0x2d", "0x81")).out), [0x00, 0x40, 0x01, 0x80])
+        self.assertNotIn("Watchdog2", self.raw("sel", "list").out)
+
+        # Back on with ipmitool; acknowledged means on disk, kill -9 included.
+        self.assertOk(self.raw("raw", "0x04", "0x28", "0x81", "0xc0"))
+        d.kill9()
+        d.start()
+        self.assertEqual(enables(), [0xC0, 0x0F, 0x01, 0x00, 0x00])
+        self.assertEqual(checkout()[1]["Enable_All_Event_Messages"], "Yes")
+        # The timer itself is volatile: the restarted BMC's is stopped with no expiration flags.
+        out, f = self.get()
+        self.assertEqual(f["Watchdog Timer Is"], "Stopped", out)
+        self.assertEqual(f["Timer Expiration Flags"], "None (0x00)", out)
 
     def test_power_down_timeout(self):
         self.start_daemon()
