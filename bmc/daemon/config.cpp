@@ -179,13 +179,6 @@ number = 64
 name = "Intrusion"
 type = "chassis_intrusion"
 source = { kind = "static", states = [] }
-
-# The watchdog's events (sensor 0x81) name this sensor in `ipmitool sel elist`.
-[[bmc.sensor]]
-number = 0x81
-name = "Watchdog"
-type = "watchdog2"
-record = "event-only"
 )toml";
 
 namespace {

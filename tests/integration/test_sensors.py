@@ -17,8 +17,9 @@ import tempfile
 from harness import (ADMIN_PASSWORD, ADMIN_USER, Daemon, DaemonTestCase, fields, main, make_config, poll,
                      raw_bytes)
 
+# The demo config's sensors, then the BMC's own Power Unit (80h) and watchdog (81h) sensors.
 DEMO_SENSORS = ["CPU Temp", "System Temp", "Inlet Temp", "12V", "5V", "3.3V", "FAN1", "FAN2", "FAN3",
-                "PSU1 Power", "PSU1 Status", "Intrusion", "Pwr Unit Status"]
+                "PSU1 Power", "PSU1 Status", "Intrusion", "Pwr Unit Status", "BMC Watchdog"]
 NUMBER = r"-?\d+(?:\.\d+)?"
 
 
@@ -164,9 +165,15 @@ class DemoSensors(SensorClientMixin, DaemonTestCase):
         r = self.assertOk(self.ipmi("sdr", "type", "Temperature"))
         self.assertEqual(sorted(sdr_rows(r.out)), ["CPU Temp", "Inlet Temp", "System Temp"], r.describe())
 
+        # One watchdog sensor: the BMC's own, with a compact record (no configured stand-in for it).
         r = self.assertOk(self.ipmi("sdr", "elist", "all"))
         rows = sdr_rows(r.out)
-        self.assertEqual(rows.get("Watchdog", [None])[-1], "Event-Only", r.describe())
+        self.assertEqual(rows["BMC Watchdog"][:3], ["81h", "ok", "6.1"], r.describe())
+        self.assertEqual([l for l in r.out.splitlines() if "| 81h |" in l or "Watchdog" in l],
+                         [l for l in r.out.splitlines() if l.startswith("BMC Watchdog")], r.describe())
+        self.assertNotIn("Event-Only", r.out, r.describe())
+        r = self.assertOk(self.ipmi("sdr", "type", "Watchdog2"))
+        self.assertEqual(list(sdr_rows(r.out)), ["BMC Watchdog"], r.describe())
 
     def test_freeipmi_sensors(self):
         r = self.assertOk(self.fi("ipmi-sensors", "--output-sensor-thresholds", "--output-event-bitmask"))
@@ -193,6 +200,7 @@ class DemoSensors(SensorClientMixin, DaemonTestCase):
         for name in ("CPU Temp", "12V", "FAN1", "PSU1 Power", "Intrusion"):
             self.assertEqual(rows[name]["Event"], "'OK'", r.describe())
         self.assertEqual(rows["PSU1 Status"]["Event"], "'Presence detected'", r.describe())
+        self.assertEqual([n for n, row in rows.items() if row["Type"] == "Watchdog 2"], ["BMC Watchdog"], r.describe())
 
         # Verbose output carries the linearization FreeIPMI computed from the SDR.
         r = self.assertOk(self.fi("ipmi-sensors", "-v", "--record-ids", rows["3.3V"]["ID"]))
