@@ -72,6 +72,15 @@ int64_t hashOf(const std::vector<SdrRecord>& records) {
   return static_cast<int64_t>(h);
 }
 
+// The next value of a repository timestamp (§33.9 most recent addition / erase, §35.2 device SDR
+// change indicator) whose last value was `floor`. Clients that cache SDRs (FreeIPMI) compare the
+// timestamps for equality, in whole seconds, so a change must never bring back a value they may have
+// seen: `now`, or floor + 1 when `now` is not later (several changes in one second).
+uint32_t nextStamp(uint32_t floor, uint32_t now) {
+  if (floor == SdrStore::kNoTimestamp || now > floor || floor == SdrStore::kNoTimestamp - 1) return now;
+  return floor + 1;
+}
+
 Error withContext(const Error& e, std::string_view context) {
   return makeError(e.kind, fmt::format("{}: {}", context, e.message));
 }
@@ -179,6 +188,7 @@ Result<void> SdrStore::load() {
   overflow_ = *overflow != 0;
   generatedCount_ = static_cast<uint16_t>(*generated);
   deviceSdrChange_ = *deviceChange;
+  floors_ = Floors{lastAddition_, lastErase_, deviceSdrChange_};
   auto deviceHash = meta.find(kMetaDeviceHash);
   deviceSdrHash_ = deviceHash == meta.end() ? std::nullopt : std::optional<int64_t>(deviceHash->second);
   auto offset = meta.find(kMetaTimeOffset);
@@ -277,9 +287,9 @@ Result<bool> SdrStore::setGenerated(const std::vector<SdrRecord>& input, uint32_
     }
     if (auto e = putMeta(kMetaGeneratedHash, hash); !e) return e;
     if (auto e = putMeta(kMetaGeneratedCount, n); !e) return e;
-    if (auto e = putMeta(kMetaLastAddition, now); !e) return e;
+    if (auto e = putMeta(kMetaLastAddition, nextStamp(floors_.addition, now)); !e) return e;
     if (erased) {
-      if (auto e = putMeta(kMetaLastErase, now); !e) return e;
+      if (auto e = putMeta(kMetaLastErase, nextStamp(floors_.erase, now)); !e) return e;
     }
     return {};
   });
@@ -370,9 +380,7 @@ Result<uint16_t> SdrStore::add(SdrRecord record, uint32_t now) {
     return makeError(Error::Kind::full, fits ? "no free SDR record IDs" : "SDR repository is full");
   }
   setId(record, *id);
-  // Clients (FreeIPMI's SDR cache) detect changes by the addition timestamp alone, in whole seconds:
-  // an addition in the same second as the previous one must still change it.
-  const uint32_t stamp = now == lastAddition_ ? now + 1 : now;
+  const uint32_t stamp = nextStamp(floors_.addition, now);
   auto r = db_->transaction([&]() -> Result<void> {
     ResetOnExit reset(insertRecord_);
     if (auto e = insertRecord_.bind(1, int64_t{*id}).bind(2, int64_t{kUser}).bind(3, record).run(); !e) return e;
@@ -382,6 +390,7 @@ Result<uint16_t> SdrStore::add(SdrRecord record, uint32_t now) {
   cache_.reset();
   insertIndex(*id, static_cast<uint16_t>(record.size()));
   lastAddition_ = stamp;
+  floors_.addition = stamp;
   return *id;
 }
 
@@ -400,7 +409,7 @@ Result<size_t> SdrStore::replace(const std::vector<std::pair<uint16_t, SdrRecord
   }
   if (records.empty()) return size_t{0};
   if (units > units_) return makeError(Error::Kind::full, "SDR repository is full");
-  const uint32_t stamp = now == lastAddition_ ? now + 1 : now;
+  const uint32_t stamp = nextStamp(floors_.addition, now);
   auto r = db_->transaction([&]() -> Result<void> {
     for (const auto& [id, record] : records) {
       ResetOnExit reset(updateRecord_);
@@ -416,6 +425,7 @@ Result<size_t> SdrStore::replace(const std::vector<std::pair<uint16_t, SdrRecord
   }
   recount();
   lastAddition_ = stamp;
+  floors_.addition = stamp;
   return records.size();
 }
 
@@ -438,39 +448,41 @@ Result<void> SdrStore::forEach(const std::function<bool(uint16_t id, const SdrRe
 
 Result<bool> SdrStore::remove(uint16_t id, uint32_t now) {
   if (!contains(id)) return false;
+  const uint32_t stamp = nextStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     ResetOnExit reset(deleteRecord_);
     if (auto e = deleteRecord_.bind(1, int64_t{id}).run(); !e) return e;
-    return putMeta(kMetaLastErase, now);
+    return putMeta(kMetaLastErase, stamp);
   });
   if (!r) return r.error();
   cache_.reset();
   eraseIndex(id);
-  lastErase_ = now;
+  lastErase_ = stamp;
+  floors_.erase = stamp;
   return true;
 }
 
 Result<void> SdrStore::clear(uint32_t now) {
+  const uint32_t stamp = nextStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     if (auto e = db_->exec("DELETE FROM sdr"); !e) return e;
     if (auto e = putMeta(kMetaOverflow, 0); !e) return e;
-    return putMeta(kMetaLastErase, now);
+    return putMeta(kMetaLastErase, stamp);
   });
   if (!r) return r;
   cache_.reset();
   index_.clear();
   recount();
   overflow_ = false;
-  lastErase_ = now;
+  lastErase_ = stamp;
+  floors_.erase = stamp;
   return {};
 }
 
 Result<bool> SdrStore::noteDeviceSdrs(const std::vector<SdrRecord>& records, uint32_t now) {
   const int64_t hash = hashOf(records);
   if (deviceSdrHash_ == hash) return false;
-  const bool later = deviceSdrChange_ == kNoTimestamp || now > deviceSdrChange_;
-  // At 0xFFFFFFFE the indicator cannot grow any further without becoming "never"; it wraps to `now`.
-  const uint32_t stamp = later || deviceSdrChange_ >= kNoTimestamp - 1 ? now : deviceSdrChange_ + 1;
+  const uint32_t stamp = nextStamp(floors_.device, now);
   auto r = db_->transaction([&]() -> Result<void> {
     if (auto e = putMeta(kMetaDeviceHash, hash); !e) return e;
     return putMeta(kMetaDeviceChange, stamp);
@@ -478,12 +490,14 @@ Result<bool> SdrStore::noteDeviceSdrs(const std::vector<SdrRecord>& records, uin
   if (!r) return r.error();
   deviceSdrHash_ = hash;
   deviceSdrChange_ = stamp;
+  floors_.device = stamp;
   return true;
 }
 
 Result<void> SdrStore::setTimeOffset(int64_t offset) {
   if (auto r = putMeta(kMetaTimeOffset, offset); !r) return r;
   timeOffset_ = offset;
+  floors_ = Floors{};  // the next timestamps follow the clock as set, even backwards
   return {};
 }
 

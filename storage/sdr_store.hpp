@@ -69,6 +69,11 @@ class SdrStore {
   // Installs the generated records (each a complete SDR; their ID bytes are overwritten with 1..N)
   // if they differ from the set installed last time; `now` becomes the most recent addition (and,
   // if generated records went away, erase) timestamp. Returns whether anything changed.
+  //
+  // Timestamps (here and below) never repeat or go backwards: when `now` is not later than the
+  // previous value (several changes in one second), the new one is the previous + 1. Clients that
+  // cache SDRs (FreeIPMI) compare them for equality to notice changes. Only setTimeOffset() lets the
+  // next ones go back, to follow the clock a client set (until a restart, which keeps the floor).
   // invalidArgument for a malformed record or more than kMaxId records; full if they do not fit.
   Result<bool> setGenerated(const std::vector<SdrRecord>& records, uint32_t now);
 
@@ -99,8 +104,8 @@ class SdrStore {
   // it does not fit (overflow flag set) or no ID is free.
   Result<uint16_t> add(SdrRecord record, uint32_t now);
   // Replaces the bytes of existing records (each keeps its ID, which is written into bytes 0..1, and
-  // its origin) in one transaction; the most recent addition time moves to `now` (to now + 1 when it
-  // would repeat the previous one, as for add()), so clients that cache SDRs see the change. An ID
+  // its origin) in one transaction; the most recent addition time moves to `now` (as for add()), so
+  // clients that cache SDRs see the change. An ID
   // that is not in the repository is skipped. Returns how many records were replaced.
   // invalidArgument for a malformed record; full when the records no longer fit.
   Result<size_t> replace(const std::vector<std::pair<uint16_t, SdrRecord>>& records, uint32_t now);
@@ -122,7 +127,8 @@ class SdrStore {
   // whether the indicator moved.
   Result<bool> noteDeviceSdrs(const std::vector<SdrRecord>& records, uint32_t now);
 
-  // A persisted signed offset (seconds) for the repository clock (Set SDR Repository Time).
+  // A persisted signed offset (seconds) for the repository clock (Set SDR Repository Time). The
+  // timestamps written next follow the new clock even when it was set back.
   int64_t timeOffset() const { return timeOffset_; }
   Result<void> setTimeOffset(int64_t offset);
 
@@ -151,6 +157,13 @@ class SdrStore {
   uint32_t lastErase_ = kNoTimestamp;
   uint32_t deviceSdrChange_ = kNoTimestamp;
   std::optional<int64_t> deviceSdrHash_;
+  // What the next timestamps must be later than (kNoTimestamp: nothing), see setGenerated().
+  struct Floors {
+    uint32_t addition = kNoTimestamp;
+    uint32_t erase = kNoTimestamp;
+    uint32_t device = kNoTimestamp;
+  };
+  Floors floors_;
   int64_t timeOffset_ = 0;
   // The last record get() returned: clients read a record in several chunks.
   std::optional<std::pair<uint16_t, SdrRecord>> cache_;

@@ -214,6 +214,54 @@ TEST(SdrStoreTest, ForEachVisitsEveryRecordInIdOrder) {
   EXPECT_EQ(calls, 1) << "stops when told to";
 }
 
+// §33.9: FreeIPMI's SDR cache is in date while both timestamps equal the ones it saw; three changes
+// within one second stamped now, now + 1, now brought an earlier value back.
+TEST(SdrStoreTest, TimestampsNeverRepeatOrGoBackwards) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sdr.db");
+  {
+    auto s = openStore(path);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(*s->setGenerated({record(0x01, 43, 1)}, 1000));
+    EXPECT_EQ(s->lastAddition(), 1000u);
+    ASSERT_EQ(*s->replace({{1, record(0x01, 43, 2)}}, 1000), 1u);
+    EXPECT_EQ(s->lastAddition(), 1001u);
+    ASSERT_EQ(*s->replace({{1, record(0x01, 43, 3)}}, 1000), 1u);
+    EXPECT_EQ(s->lastAddition(), 1002u) << "not 1000 again";
+    ASSERT_EQ(*s->add(record(0xC0, 8), 1001), 2);
+    EXPECT_EQ(s->lastAddition(), 1003u);
+    ASSERT_EQ(*s->add(record(0xC0, 8), 1010), 3);
+    EXPECT_EQ(s->lastAddition(), 1010u) << "a later second is taken as it is";
+    ASSERT_TRUE(*s->remove(2, 1020));
+    ASSERT_TRUE(*s->remove(3, 1020));
+    EXPECT_EQ(s->lastErase(), 1021u);
+    ASSERT_TRUE(s->clear(900));
+    EXPECT_EQ(s->lastErase(), 1022u) << "a clock set back";
+  }
+  auto s = openStore(path);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->lastAddition(), 1010u);
+  EXPECT_EQ(s->lastErase(), 1022u);
+  ASSERT_TRUE(*s->setGenerated({record(0x01, 43, 4)}, 500));
+  EXPECT_EQ(s->lastAddition(), 1011u) << "the floor survives a restart";
+  ASSERT_TRUE(*s->noteDeviceSdrs({withId(record(0x01, 43, 4), 1)}, 500));
+  EXPECT_EQ(s->deviceSdrChange(), 500u) << "the first indicator";
+  ASSERT_TRUE(*s->noteDeviceSdrs({withId(record(0x01, 43, 5), 1)}, 500));
+  EXPECT_EQ(s->deviceSdrChange(), 501u);
+  // Set SDR Repository Time (§33.18): the next timestamps follow the clock a client set, then go on
+  // from there.
+  ASSERT_TRUE(s->setTimeOffset(-1000));
+  ASSERT_EQ(*s->add(record(0xC0, 8), 400), 2);
+  EXPECT_EQ(s->lastAddition(), 400u);
+  ASSERT_EQ(*s->add(record(0xC0, 8), 400), 3);
+  EXPECT_EQ(s->lastAddition(), 401u);
+  ASSERT_TRUE(*s->remove(3, 300));
+  EXPECT_EQ(s->lastErase(), 300u);
+  ASSERT_TRUE(*s->noteDeviceSdrs({withId(record(0x01, 43, 6), 1)}, 200));
+  EXPECT_EQ(s->deviceSdrChange(), 200u);
+}
+
 // IPMI v2.0 §35.2 Get Device SDR Info bytes 4-7: the device SDRs' change indicator.
 TEST(SdrStoreTest, DeviceSdrChangeIndicatorMovesOnlyWhenTheRecordsDiffer) {
   TempDir dir;
