@@ -5,9 +5,10 @@ Add/Delete/Clear) and FreeIPMI (`ipmi-sensors --sdr-info`, the SDR cache with ev
 `-vv`, `ipmi-fru` finding FRU devices through their locator records), no -W workaround. Also: the
 repository's MC locator agrees with Get Device ID, device SDRs equal an unmodified repository, records
 added over IPMI survive a restart and kill -9, FreeIPMI's SDR cache stays valid across a restart, thresholds
-and hysteresis set by ipmitool or ipmi-sensors-config are in the sensor's records at once (and its addition
-timestamp moves, so FreeIPMI's cache notices), and 1,000 SDRs are walked by ipmitool and FreeIPMI with the
-daemon's RSS reported before and after.
+and hysteresis set by ipmitool or ipmi-sensors-config and sensor types set by Set Sensor Type are in the
+sensor's records at once (and its addition timestamp moves, so FreeIPMI's cache notices; so does the device
+SDRs' change indicator), and 1,000 SDRs are walked by ipmitool and FreeIPMI with the daemon's RSS reported
+before and after.
 
 IPMI v2.0 §33 (repository commands), §35.2-35.4 (device SDRs), §43 (record formats). FreeIPMI caches
 SDRs per host:port: every FreeIPMI call here uses its own cache directory. Loops are bounded."""
@@ -490,8 +491,17 @@ def full_record(records, number):
     raise AssertionError("no full record for sensor {}".format(number))
 
 
-class ThresholdsInRecords(SdrClients, DaemonTestCase):
-    """IPMI v2.0 §35.6/§35.8 set, Table 43-1 bytes 37-44 carry the values, §33.9 addition timestamp moves."""
+def sensor_record(records, rtype, number):
+    """The sensor record of `rtype` (01h full, 02h compact, 03h event-only) of sensor `number` owned by the BMC,
+    from dump_records(): (record id, record)."""
+    for rid, t, rec in records:
+        if t == rtype and rec[5] == 0x20 and rec[7] == number:
+            return rid, rec
+    raise AssertionError("no record of type {:#04x} for sensor {}".format(rtype, number))
+
+
+class ChangedRecords(SdrClients):
+    """A daemon of its own per test (records change), and the repository as `ipmitool sdr dump` writes it."""
 
     class_daemon = False
 
@@ -506,6 +516,10 @@ class ThresholdsInRecords(SdrClients, DaemonTestCase):
         path = os.path.join(self.daemon.workdir, name)
         self.no_errors(self.assertOk(self.ipmi("sdr", "dump", path)))
         return dump_records(path)
+
+
+class ThresholdsInRecords(ChangedRecords, DaemonTestCase):
+    """IPMI v2.0 §35.6/§35.8 set, Table 43-1 bytes 37-44 carry the values, §33.9 addition timestamp moves."""
 
     def thresholds_raw(self):
         """Get Sensor Thresholds of CPU Temp: (readable mask, lnc, lc, lnr, unc, uc, unr) raw."""
@@ -593,6 +607,147 @@ class ThresholdsInRecords(SdrClients, DaemonTestCase):
         records = self.dump("rebuilt.bin")
         self.assertGreater(records[0][0], RECORD_COUNT, "the records are the client's copies")
         self.assertEqual(full_record(records, 1)[37], self.thresholds_raw()[5])
+
+
+class SensorTypeInRecords(ChangedRecords, DaemonTestCase):
+    """IPMI v2.0 §35.15 Set Sensor Type: Tables 43-1/43-2 bytes 13-14 (43-3 bytes 11-12) carry the new type at
+    once, §33.9 addition timestamp and §35.2 device SDR change indicator move, a restart keeps it all."""
+
+    def sdr_get(self, name):
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "get", name)))
+        return fields(r.out), r
+
+    def sensor_type(self, number):
+        """Get Sensor Type (§35.16): [sensor type, event/reading type code]."""
+        return raw_bytes(self.assertOk(self.ipmi("raw", "0x04", "0x2f", str(number))).out)
+
+    def set_type(self, number, stype, reading):
+        r = self.assertOk(self.ipmi("raw", "0x04", "0x2e", str(number), hex(stype), hex(reading)))
+        self.assertEqual(r.out.strip(), "", r.describe())
+
+    def device_info(self):
+        """Get Device SDR Info (§35.2): (flags, sensor population change indicator)."""
+        cc, data = self.raw(0x04, 0x20)
+        self.assertEqual((cc, len(data)), (0, 6))
+        return data[1], struct.unpack("<I", bytes(data[2:6]))[0]
+
+    def device_record(self, rid):
+        cc, data = self.raw(0x04, 0x21, struct.pack("<HHBB", 0, rid, 0, 0xFF))
+        self.assertEqual(cc, 0)
+        return bytes(data[2:])
+
+    def sensors_row(self, r, name):
+        rows = [[c.strip() for c in l.split("|")] for l in r.out.splitlines() if "| {} ".format(name) in l]
+        self.assertEqual(len(rows), 1, r.describe())
+        return rows[0]
+
+    def test_set_sensor_type_is_in_the_sdr_at_once_and_after_a_restart(self):
+        d = self.start()
+        f, r = self.sdr_get("CPU Temp")
+        self.assertEqual(f.get("Sensor Type (Threshold)"), "Temperature (0x01)", r.describe())
+        self.no_errors(self.assertOk(self.fi("ipmi-sensors")))  # a FreeIPMI SDR cache made before the change
+        addition = self.info()["Most recent Addition"]
+        flags, indicator = self.device_info()
+        self.assertEqual(flags, 0x81, "dynamic sensor population, sensors on LUN 0")
+
+        # Requests one byte short or long, bad fields and an unknown sensor change nothing.
+        for data, cc in [(b"\x01\x02", 0xC7), (b"\x01\x02\x01\x00", 0xC7), (b"\x01\x02\x6f", 0xCC),
+                         (b"\x63\x02\x01", 0xCB)]:
+            self.assertEqual(self.raw(0x04, 0x2E, data)[0], cc, data.hex())
+        self.assertEqual(self.sensor_type(1), [0x01, 0x01])
+        self.assertEqual(self.info()["Most recent Addition"], addition)
+        self.assertEqual(self.device_info(), (flags, indicator))
+
+        # Temperature -> voltage (a threshold sensor stays one).
+        self.set_type(1, 0x02, 0x01)
+        self.assertEqual(self.sensor_type(1), [0x02, 0x01])
+        f, r = self.sdr_get("CPU Temp")
+        self.assertEqual(f.get("Sensor Type (Threshold)"), "Voltage (0x02)", r.describe())
+        self.assertEqual(f.get("Upper critical"), "95.000", "only the type changed\n" + r.describe())
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "type", "Voltage")))
+        self.assertEqual([c[0] for c in sdr_rows(r.out)], ["CPU Temp", "12V"], r.describe())
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "type", "Temperature")))
+        self.assertEqual([c[0] for c in sdr_rows(r.out)], ["Inlet Temp"], r.describe())
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "elist")))
+        self.assertEqual({c[0]: c[1:] for c in sdr_rows(r.out)}["CPU Temp"], ["01h", "ok", "7.1", "47 degrees C"],
+                         r.describe())
+        # Byte for byte: record bytes 13-14 are what Get Sensor Type returns; the device SDR says the same.
+        rid, rec = sensor_record(self.dump("voltage.bin"), 0x01, 1)
+        self.assertEqual(list(rec[12:14]), self.sensor_type(1))
+        self.assertEqual(self.device_record(rid), bytes(rec))
+        # The repository changed: its addition timestamp moved, so FreeIPMI's cache is out of date; the device
+        # SDRs changed: their change indicator moved on.
+        self.assertNotEqual(self.info()["Most recent Addition"], addition)
+        flags2, indicator2 = self.device_info()
+        self.assertEqual(flags2, 0x81)
+        self.assertGreater(indicator2, indicator)
+        r = self.fi("ipmi-sensors", recreate=False)
+        self.assertNotEqual(r.rc, 0, r.describe())
+        self.assertIn("out of date", r.err, r.describe())
+        r = self.no_errors(self.assertOk(self.fi("ipmi-sensors")))
+        self.assertEqual(self.sensors_row(r, "CPU Temp")[2], "Voltage", r.describe())
+        self.assertEqual(self.sensors_row(r, "Inlet Temp")[2], "Temperature", r.describe())
+
+        # A discrete sensor (compact record): entity presence -> power supply, its states stay sensor-specific.
+        self.set_type(40, 0x08, 0x6F)
+        self.assertEqual(self.sensor_type(40), [0x08, 0x6F])
+        f, r = self.sdr_get("PSU1 Presence")
+        self.assertEqual(f.get("Sensor Type (Discrete)"), "Power Supply (0x08)", r.describe())
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "type", "Power Supply")))
+        self.assertEqual([c[0] for c in sdr_rows(r.out)], ["PSU1 Presence"], r.describe())
+        # An event-only record: OS boot -> system event.
+        self.set_type(41, 0x12, 0x6F)
+        f, r = self.sdr_get("OS Boot")
+        self.assertEqual(f.get("Sensor Type"), "System Event (0x12)", r.describe())
+        records = self.dump("discrete.bin")
+        presence_id, presence = sensor_record(records, 0x02, 40)
+        boot_id, boot = sensor_record(records, 0x03, 41)
+        self.assertEqual((presence[12], presence[13]), (0x08, 0x6F))
+        self.assertEqual((boot[10], boot[11]), (0x12, 0x6F))
+        self.assertEqual(self.device_record(presence_id), bytes(presence))
+        self.assertEqual(self.device_record(boot_id), bytes(boot))
+        r = self.no_errors(self.assertOk(self.fi("ipmi-sensors")))
+        self.assertEqual(self.sensors_row(r, "PSU1 Presence")[2], "Power Supply", r.describe())
+        r = self.no_errors(self.assertOk(self.fi("ipmi-sensors", "-vv", "-r", "{},{}".format(rid, boot_id),
+                                                 recreate=False)))
+        self.assertEqual(re.findall(r"^Sensor Type: (.*)$", r.out, re.M), ["Voltage (2h)", "System Event (12h)"],
+                         r.describe())
+        self.assertGreater(self.device_info()[1], indicator2)
+
+        # A restart keeps the records as they are and leaves the repository's timestamps and the device SDRs'
+        # change indicator alone: a FreeIPMI cache built now stays valid.
+        self.no_errors(self.assertOk(self.fi("ipmi-sensors")))
+        info, device = self.info(), self.device_info()
+        d.restart()
+        self.assertEqual(self.dump("after.bin"), records)
+        self.assertEqual(self.info(), info)
+        self.assertEqual(self.device_info(), device)
+        r = self.no_errors(self.assertOk(self.fi("ipmi-sensors", recreate=False)))
+        self.assertEqual(self.sensors_row(r, "CPU Temp")[2], "Voltage", r.describe())
+        self.assertEqual(self.sensor_type(1), [0x02, 0x01])
+        self.assertEqual(self.sensor_type(40), [0x08, 0x6F])
+        # Back to the configured type: the record follows again.
+        self.set_type(1, 0x01, 0x01)
+        f, r = self.sdr_get("CPU Temp")
+        self.assertEqual(f.get("Sensor Type (Threshold)"), "Temperature (0x01)", r.describe())
+        self.assertGreater(self.device_info()[1], device[1])
+
+    def test_a_rebuilt_repository_follows_too(self):
+        """A repository a client rebuilt from the device SDRs (its own copies of the records) is kept in step as
+        well, over IPMI 1.5 (`-I lan`) as over RMCP+."""
+        self.start()
+        res = raw_bytes(self.assertOk(self.ipmi("raw", "0x0a", "0x22")).out)
+        self.assertOk(self.ipmi("raw", "0x0a", "0x27", *map(str, res), "0x43", "0x4c", "0x52", "0xaa"))
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "list")))  # ipmitool rebuilds the empty repository
+        self.assertIn("SDRR successfully erased", r.out, r.describe())
+        self.assertOk(self.ipmi("raw", "0x04", "0x2e", "0x01", "0x02", "0x01", iface="lan"))
+        rid, rec = sensor_record(self.dump("rebuilt.bin"), 0x01, 1)
+        self.assertGreater(rid, RECORD_COUNT, "the client's copy")
+        self.assertEqual((rec[12], rec[13]), (0x02, 0x01))
+        r = self.no_errors(self.assertOk(self.ipmi("sdr", "get", "CPU Temp", iface="lan")))
+        self.assertEqual(fields(r.out).get("Sensor Type (Threshold)"), "Voltage (0x02)", r.describe())
+        r = self.no_errors(self.assertOk(self.fi("ipmi-sensors")))
+        self.assertEqual(self.sensors_row(r, "CPU Temp")[2], "Voltage", r.describe())
 
 
 # ----------------------------------------------------------------------------------------------------------------
