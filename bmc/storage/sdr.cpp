@@ -47,9 +47,10 @@ constexpr uint8_t kRecordTypeFull = 0x01;
 constexpr uint8_t kRecordTypeCompact = 0x02;
 constexpr uint8_t kRecordTypeEventOnly = 0x03;
 constexpr uint8_t kRecordTypeFruLocator = 0x11;
+constexpr uint8_t kRecordTypeMcLocator = 0x12;
+
 // §35.2 Get Device SDR Info, flags byte bit 7: dynamic sensor population.
 constexpr uint8_t kDynamicPopulation = 0x80;
-constexpr uint8_t kRecordTypeMcLocator = 0x12;
 
 // §33.9 operation support byte.
 constexpr uint8_t kOpOverflow = 0x80;
@@ -473,7 +474,7 @@ struct SdrService::Impl {
   // and a client that caches device SDRs only fetches them again when a dynamic population's change
   // indicator moves (OpenIPMI's sdr.c never re-reads a static one). Bytes 4-7 are that indicator: the
   // repository-clock time the device SDRs last changed, persisted (SdrStore::deviceSdrChange) so it
-  // never repeats or goes backwards across restarts.
+  // never repeats or goes backwards, across restarts too (only Set SDR Repository Time can set it back).
   Reply getDeviceSdrInfo(const DeviceSdrInfoRequest& q) const {
     unsigned sensors = 0;
     for (const Bytes& r : device) sensors += sensorsIn(r);

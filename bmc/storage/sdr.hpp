@@ -14,8 +14,8 @@
 //
 // Get Device SDR Info (§35.2) reports a dynamic sensor population: the device SDRs change at run time
 // (below). Its change indicator is the repository-clock time they last changed, kept in the store
-// (SdrStore::deviceSdrChange), so it never repeats or goes backwards across restarts and a restart
-// that serves the same records leaves it alone.
+// (SdrStore::deviceSdrChange), so it never repeats or goes backwards, across restarts too (only Set
+// SDR Repository Time can set it back), and a restart that serves the same records leaves it alone.
 //
 // Get SDR / Get Device SDR return min(count, bytes left in the record) bytes, 0xFF meaning "to the
 // end"; when that exceeds maxReadCount the reply is 0xCA (cannot return the requested number of
