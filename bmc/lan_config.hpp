@@ -10,12 +10,13 @@
 // Channel access (Set Channel Access, §22.22 Table 22-28): the volatile settings are the ones in
 // effect and apply at once; the non-volatile ones are stored and become the volatile ones at the
 // next start. Access mode 0 "disabled" ("channel disabled for IPMI messaging") turns
-// ChannelSecurity::channelEnabled off: the session layer refuses session set-up (only Get Channel
-// Authentication Capabilities is still answered, so clients can tell the channel is there) and SOL
-// ends running payloads and refuses new ones. RMCP+ sessions established before keep their IPMI
-// messaging (OpenBMC's netipmid likewise checks the access mode at RAKP 1 only): that is how a
-// console sets access back, since this BMC has no other channel to do it from. (IPMI 1.5 sessions
-// do not: net/ drops every IPMI 1.5 packet but Get Channel Authentication Capabilities then.)
+// ChannelSecurity::channelEnabled off: the session layer refuses session set-up and SOL ends running
+// payloads and refuses new ones. Get Channel Authentication Capabilities and Get Channel Cipher Suites
+// are still answered, so clients can tell the channel is there; other session-less requests get
+// D5h, Open Session and RAKP status 01h (insufficient resources): a refusal at once, not a timeout.
+// Sessions established before, RMCP+ and IPMI 1.5, keep their IPMI messaging (OpenBMC's netipmid
+// likewise checks the access mode at RAKP 1 only): that is how a console sets access back, since
+// this BMC has no other channel to do it from.
 #pragma once
 
 #include <array>

@@ -36,7 +36,9 @@ constexpr uint8_t kStatusInvalidIntegrityCheck = 0x0F;
 constexpr uint8_t kStatusNoCipherSuiteMatch = 0x11;
 constexpr uint8_t kStatusIllegalParameter = 0x12;
 
+constexpr uint8_t kCmdGetAuthCaps = 0x38;
 constexpr uint8_t kCmdGetSessionChallenge = 0x39;
+constexpr uint8_t kCmdGetCipherSuites = 0x54;
 constexpr uint8_t kCmdActivateSession = 0x3A;
 
 constexpr auto kRetryCacheLifetime = std::chrono::seconds(10);
@@ -95,6 +97,14 @@ struct LanMessage {
     return out;
   }
 };
+
+// What a disabled channel (access mode "disabled", ChannelSecurity::channelEnabled off) still answers
+// outside the sessions already open: the two discovery commands, so that a client learns the channel
+// exists and gets the refusal of its next step (completion code D5h, Open Session / RAKP status 01h)
+// at once instead of timing out on silence.
+bool isDiscovery(const LanMessage& m) {
+  return m.netfn == netfn::app && (m.cmd == kCmdGetAuthCaps || m.cmd == kCmdGetCipherSuites);
+}
 
 uint64_t ChannelCounters::totalDropped() const {
   uint64_t t = 0;
@@ -196,15 +206,17 @@ std::optional<Bytes> LanChannel::handleV15(ByteView ipmi, const PeerAddress& pee
   }
   auto msg = LanMessage::parse(message);
   if (!msg || (msg->netfn & 1) != 0) return drop(Drop::malformed);
-  if (!security_.ipmi15Enabled || !security_.channelEnabled) {
+  if (!security_.ipmi15Enabled) {
     // Get Channel Auth Capabilities stays answerable so RMCP+ clients can discover the channel.
-    if (!(sid == 0 && msg->netfn == netfn::app && msg->cmd == 0x38)) return drop(Drop::notAllowed);
+    if (!(sid == 0 && msg->netfn == netfn::app && msg->cmd == kCmdGetAuthCaps)) return drop(Drop::notAllowed);
   }
 
   if (sid == 0) {
     if (authType != crypto::AuthType15::none) return drop(Drop::notAllowed);
     std::optional<Bytes> reply;
-    if (msg->netfn == netfn::app && msg->cmd == kCmdGetSessionChallenge) {
+    if (!security_.channelEnabled && !isDiscovery(*msg)) {
+      reply = msg->response(Cc::notSupportedInState, {});
+    } else if (msg->netfn == netfn::app && msg->cmd == kCmdGetSessionChallenge) {
       reply = getSessionChallenge(*msg, peer);
     } else {
       reply = runRequest(*msg, nullptr, false);
@@ -235,6 +247,10 @@ std::optional<Bytes> LanChannel::handleV15(ByteView ipmi, const PeerAddress& pee
   }
   if (s->state == SessionState::challenged) {
     if (msg->netfn != netfn::app || msg->cmd != kCmdActivateSession) return drop(Drop::notAllowed);
+    if (!security_.channelEnabled) {  // challenged before the channel was disabled: no session now
+      sessions_.remove(sid);
+      return drop(Drop::notAllowed);
+    }
     return activateSession(*msg, ipmi, *s);
   }
   if (s->state != SessionState::active) return drop(Drop::unknownSession);
@@ -366,7 +382,6 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
 
   if (sid == 0) {
     if (encrypted || authenticated || !trailer.empty()) return drop(Drop::notAllowed);
-    if (!security_.channelEnabled) return drop(Drop::notAllowed);
     switch (type) {
       case kPayloadOpenSessionRequest: return openSession(payload, peer);
       case kPayloadRakp1: return rakp1(payload, peer);
@@ -374,6 +389,9 @@ std::optional<Bytes> LanChannel::handleV20(ByteView ipmi, const PeerAddress& pee
       case kPayloadIpmi: {
         auto msg = LanMessage::parse(payload);
         if (!msg || (msg->netfn & 1) != 0) return drop(Drop::malformed);
+        if (!security_.channelEnabled && !isDiscovery(*msg)) {
+          return wrapV20(nullptr, kPayloadIpmi, msg->response(Cc::notSupportedInState, {}));
+        }
         auto reply = runRequest(*msg, nullptr, true);
         if (!reply) return std::nullopt;
         return wrapV20(nullptr, kPayloadIpmi, *reply);
@@ -522,6 +540,7 @@ std::optional<Bytes> LanChannel::openSession(ByteView payload, const PeerAddress
     return wrapV20(nullptr, kPayloadOpenSessionResponse, out);
   };
   if (!shapeOk || consoleId == 0) return reply(kStatusIllegalParameter, nullptr);
+  if (!security_.channelEnabled) return reply(kStatusNoResources, nullptr);
   std::optional<crypto::CipherSuite> match;
   for (uint8_t id : security_.cipherSuites) {
     auto cs = crypto::cipherSuite(id);
@@ -583,6 +602,7 @@ std::optional<Bytes> LanChannel::rakp1(ByteView payload, const PeerAddress& peer
     if (status != 0) sessions_.remove(s->id);
     return packet;
   };
+  if (!security_.channelEnabled) return reply(kStatusNoResources);  // disabled since Open Session
   if (nameLength > 16 || r.remaining() != nameLength) return reply(kStatusInvalidNameLength);
   ByteView nameBytes = r.bytes(nameLength);
   std::string name(nameBytes.begin(), nameBytes.end());
@@ -631,6 +651,11 @@ std::optional<Bytes> LanChannel::rakp3(ByteView payload, const PeerAddress& peer
   if (status != 0) {  // the console gave up; forget the session quietly
     sessions_.remove(s->id);
     return drop(Drop::notAllowed);
+  }
+  if (!security_.channelEnabled) {  // disabled since Open Session
+    Bytes packet = reply(kStatusNoResources, {});
+    sessions_.remove(s->id);
+    return packet;
   }
   const uint8_t nameLength = static_cast<uint8_t>(s->userName.size());
   if (s->suite.auth != crypto::AuthAlg::none) {

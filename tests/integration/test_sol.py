@@ -763,13 +763,15 @@ class SolRevocation(SolBase):
             self.assertDeactivated(c, admin, "channel disabled")
             self.assertEqual(c.activate()[0], 0x81)
             self.assertEqual(admin.command(0x06, 0x41, bytes([0x01, 0x80])), (0, bytes([0x20, 0x04])))
-            # No new session: the RMCP+ Open Session goes unanswered, ipmitool gives up.
+            # No new session, refused at once rather than with silence: Open Session gets status 01h
+            # (insufficient resources); the discovery commands still answer.
             with RmcpClient(self.daemon.port) as fresh:
-                self.assertEqual(fresh.open_session(), ("open", None))
+                self.assertEqual(fresh.open_session(), ("open", 0x01))
                 rsp = fresh.exchange(get_channel_auth_caps_request())
                 self.assertIsNotNone(rsp, "Get Channel Authentication Capabilities went unanswered")
                 self.assertEqual(parse_ipmi_response(Rmcp15Client.payload15(rsp))[3], 0)
             r = self.assertFails(self.ipmitool("-N", "1", "-R", "1", "mc", "info", timeout=40))
+            self.assertIn("insufficient resources for session", r.err, r.describe())
             self.assertIn("Unable to establish IPMI v2 / RMCP+ session", r.err, r.describe())
         finally:
             self.set_access(admin, 0xA2)  # always available

@@ -1593,6 +1593,94 @@ TEST_F(LanChannelTest, Ipmi15DisabledDropsEverythingButAuthCaps) {
   EXPECT_TRUE(reply.has_value());
 }
 
+// Access mode "disabled" (Set Channel Access, IPMI v2.0 §22.22): no session set-up, answered at once
+// rather than with silence; discovery still answered; sessions already open keep working.
+TEST_F(LanChannelTest, ADisabledChannelRefusesSessionSetUpAtOnceAndKeepsOpenSessions) {
+  Console open20;
+  ASSERT_NO_FATAL_FAILURE(login(open20, 17));
+  Console15 open15;
+  ASSERT_NO_FATAL_FAILURE(activate15(open15));
+  Console half;  // Open Session and RAKP 1 done, RAKP 3 still to come
+  half.consoleId = 0x0BADCAFE;
+  half.peer = peerOf(3, 3000);
+  auto halfOpen = openSession(half, 17);
+  ASSERT_TRUE(halfOpen.has_value());
+  ASSERT_EQ((*halfOpen)[1], 0x00);
+  auto halfRakp2 = rakp1(half);
+  ASSERT_TRUE(halfRakp2.has_value());
+  Console afterOpen;  // Open Session done, RAKP 1 still to come
+  afterOpen.consoleId = 0x0BADF00D;
+  afterOpen.peer = peerOf(4, 4000);
+  ASSERT_TRUE(openSession(afterOpen, 3).has_value());
+  Console15 challenged;  // Get Session Challenge done, Activate Session still to come
+  challenged.peer = peerOf(5, 5000);
+  auto challenge = getChallenge(challenged, 0x02);
+  ASSERT_TRUE(challenge.has_value());
+  ASSERT_EQ(challenge->cc, Cc::ok);
+  const size_t before = channel.sessions().size();
+
+  security.channelEnabled = false;
+
+  // Discovery, both formats: answered by the dispatcher as usual.
+  const size_t calls = dispatcher.calls.size();
+  auto caps = send(v15Packet(AuthType15::none, 0, 0, ipmiRequest(kApp, kGetAuthCaps, {0x8E, 0x04}, 1), {}), peerOf(9, 1));
+  ASSERT_TRUE(caps.has_value());
+  auto suites = send(v20Plain(0x00, 0, 0, ipmiRequest(kApp, kGetCipherSuites, {0x0E, 0x00, 0x80}, 2)), peerOf(9, 1));
+  ASSERT_TRUE(suites.has_value());
+  EXPECT_EQ(dispatcher.calls.size(), calls + 2);
+
+  // Other session-less requests: D5h ("not supported in present state") without reaching the dispatcher.
+  auto challenge15 = getChallenge(challenged, 0x02);
+  ASSERT_TRUE(challenge15.has_value());
+  EXPECT_EQ(challenge15->cc, Cc::notSupportedInState);
+  auto v20DeviceId = send(v20Plain(0x00, 0, 0, ipmiRequest(kApp, kGetDeviceId, {}, 3)), peerOf(9, 1));
+  ASSERT_TRUE(v20DeviceId.has_value());
+  auto p = parseV20(*v20DeviceId);
+  ASSERT_TRUE(p.has_value());
+  auto m = parseResponse(p->payload);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->cc, Cc::notSupportedInState);
+  EXPECT_EQ(dispatcher.calls.size(), calls + 2);
+
+  // Open Session, RAKP 1 and RAKP 3: status 01h (insufficient resources); the pending sessions go.
+  Console fresh;
+  fresh.consoleId = 0x0FEEDFED;
+  fresh.peer = peerOf(6, 6000);
+  auto refused = openSession(fresh, 17);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ((*refused)[1], 0x01);
+  EXPECT_EQ(readLe32(*refused, 4), fresh.consoleId);
+  auto rakp2 = rakp1(afterOpen);
+  ASSERT_TRUE(rakp2.has_value());
+  EXPECT_EQ((*rakp2)[1], 0x01);
+  auto rakp4 = rakp3(half, rakp3Code(half));
+  ASSERT_TRUE(rakp4.has_value());
+  EXPECT_EQ((*rakp4)[1], 0x01);
+  EXPECT_EQ(channel.sessions().find(half.bmcId), nullptr);
+  EXPECT_EQ(channel.sessions().find(afterOpen.bmcId), nullptr);
+  // A challenge from before cannot be turned into a session now.
+  EXPECT_FALSE(send(v15Packet(AuthType15::md5, 0, challenged.sid, activateMessage(challenged), challenged.password16),
+                    challenged.peer)
+                   .has_value());
+  EXPECT_EQ(channel.sessions().find(challenged.sid), nullptr);
+  EXPECT_EQ(channel.sessions().size(), before - 3);
+
+  // The sessions already open, RMCP+ and IPMI 1.5, keep their messaging.
+  auto r20 = request(open20, kApp, kGetDeviceId);
+  ASSERT_TRUE(r20.has_value());
+  EXPECT_EQ(r20->cc, Cc::ok);
+  auto r15 = request15(open15, open15.inbound, kApp, kGetDeviceId);
+  ASSERT_TRUE(r15.has_value());
+  EXPECT_EQ(r15->cc, Cc::ok);
+
+  // Enabled again: set-up works as before.
+  security.channelEnabled = true;
+  Console again;
+  again.consoleId = 0x0A6A1A00;
+  again.peer = peerOf(7, 7000);
+  ASSERT_NO_FATAL_FAILURE(login(again, 17));
+}
+
 TEST_F(LanChannelTest, GetSessionChallengeForALockedOutUserIs0x81) {
   creds.locked.insert(kAdminId);
   Console15 c;
