@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/log.hpp"
 #include "net/crypto.hpp"
 
 namespace simbmc::bmc {
@@ -95,6 +96,14 @@ Result<void> LanConfig::load() {
   }
   volatile_ = nonVolatile_;
   applyAccess();
+  if (volatile_.accessMode == 0) {
+    // Stored by a non-volatile Set Channel Access (`ipmitool lan set 1 access off` sets both): no
+    // session can be set up over this channel, and it is the only one; say how to undo it.
+    log::warn("lan channel {} starts disabled (stored access mode); no session can be set up over it. To "
+              "enable it, stop simbmcd and run: sqlite3 <state-dir>/state.db \"DELETE FROM settings WHERE "
+              "key='channel.access'\"",
+              security_.channel);
+  }
   return {};
 }
 

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import tempfile
 
 from harness import (ADMIN_PASSWORD, ADMIN_USER, HOST, SIMBMCD, DaemonTestCase, RmcpClient, fields, free_port,
@@ -258,6 +259,32 @@ class ChannelAndMc(DaemonTestCase):
         r = self.assertFails(d.ipmitool("mc", "info", iface="lan", timeout=30))
         self.assertIn("Requested privilege level exceeds limit", r.err, r.describe())
         self.assertOk(d.ipmitool("mc", "info", iface="lan", priv="OPERATOR"))
+
+    def test_a_stored_disabled_channel_refuses_at_once_and_says_how_to_undo_it(self):
+        """`ipmitool lan set 1 access off` sets the volatile and the non-volatile access mode to disabled (IPMI
+        v2.0 §22.22). New sessions are refused at once (Open Session status 01h), not left to time out, also
+        after a restart, where the log names the way back: the stored setting deleted from state.db."""
+        d = self.new_daemon(dict())
+        self.assertOk(d.ipmitool("lan", "set", "1", "access", "off"))
+        r = self.assertFails(d.ipmitool("mc", "info", timeout=30))
+        self.assertIn("insufficient resources for session", r.err, r.describe())
+        self.assertLess(r.elapsed, 8.0, "refused, not timed out\n" + r.describe())
+        r = self.assertFails(d.ipmitool("mc", "info", iface="lan", timeout=30))
+        self.assertLess(r.elapsed, 8.0, "IPMI 1.5: refused, not timed out\n" + r.describe())
+        self.assertEqual(d.restart(), 0)
+        self.assertIn("lan channel 1 starts disabled", d.log() + d.stdout())
+        self.assertIn("DELETE FROM settings WHERE key='channel.access'", d.log() + d.stdout())
+        r = self.assertFails(d.ipmitool("mc", "info", timeout=30))
+        self.assertIn("insufficient resources for session", r.err, r.describe())
+        d.stop()
+        db = sqlite3.connect(os.path.join(d.state_dir, "state.db"))
+        with db:
+            db.execute("DELETE FROM settings WHERE key='channel.access'")
+        db.close()
+        d.start()
+        self.assertOk(d.ipmitool("mc", "info"))
+        r = self.assertOk(d.ipmitool("channel", "info", "1"))
+        self.assertEqual(re.findall(r"Access Mode\s*:\s*(.+?)\s*$", r.out, re.M), ["always available"] * 2, r.describe())
 
     def test_mc_reset(self):
         d = self.new_daemon(dict())
