@@ -896,6 +896,19 @@ class IdleHost final : public HostControl {
   void addListener(Listener) override {}
 };
 
+// A threshold sensor, number 5, "CPU Temp", degrees C over 0..127, reading a static 40.
+sensors::SensorConfig cpuTempSensor() {
+  sensors::SensorConfig temp;
+  temp.number = 5;
+  temp.name = "CPU Temp";
+  temp.baseUnit = 1;
+  temp.rangeMin = 0;
+  temp.rangeMax = 127;
+  temp.source.kind = sensors::SourceConfig::Kind::staticValue;
+  temp.source.value = 40;
+  return temp;
+}
+
 TEST(SdrInBmcTest, GeneratedRecordsDescribeThisController) {
   FakeClock clock;
   TimerQueue timers{clock};
@@ -910,15 +923,7 @@ TEST(SdrInBmcTest, GeneratedRecordsDescribeThisController) {
   fru2.id = 2;
   fru2.name = "PSU 1";
   c.fru = {fru2, fru0};
-  sensors::SensorConfig temp;
-  temp.number = 5;
-  temp.name = "CPU Temp";
-  temp.baseUnit = 1;
-  temp.rangeMin = 0;
-  temp.rangeMax = 127;
-  temp.source.kind = sensors::SourceConfig::Kind::staticValue;
-  temp.source.value = 40;
-  c.sensors = {temp};
+  c.sensors = {cpuTempSensor()};
   Bmc bmc(c, clock, timers, host, nullptr);
   auto started = bmc.start();
   ASSERT_TRUE(started.hasValue()) << started.error().message;
@@ -977,15 +982,7 @@ TEST(SdrInBmcTest, SetSensorTypeReachesTheRecordsAtOnceAndSurvivesARestart) {
   IdleHost host;
   BmcConfig c;
   c.sdr.path = dir.file("sdr.db");
-  sensors::SensorConfig temp;
-  temp.number = 5;
-  temp.name = "CPU Temp";
-  temp.baseUnit = 1;
-  temp.rangeMin = 0;
-  temp.rangeMax = 127;
-  temp.source.kind = sensors::SourceConfig::Kind::staticValue;
-  temp.source.value = 40;
-  c.sensors = {temp};
+  c.sensors = {cpuTempSensor()};
 
   auto call = [](Bmc& bmc, uint8_t netfn, uint8_t cmd, Bytes data) {
     net::RequestContext ctx;

@@ -19,6 +19,7 @@
 #include "net/crypto.hpp"
 #include "net/lan_channel.hpp"
 #include "net/udp_server.hpp"
+#include "no_credentials.hpp"
 
 namespace simbmc::net {
 namespace {
@@ -28,13 +29,7 @@ using std::chrono::seconds;
 constexpr std::array<uint8_t, 16> kGuid{};
 constexpr uint8_t kSol = kPayloadTypeSol;
 
-class NoCredentials final : public CredentialStore {
- public:
-  std::optional<UserCredential> findUser(uint8_t, std::string_view) const override { return std::nullopt; }
-  bool lockedOut(uint8_t) const override { return false; }
-  void recordLoginFailure(uint8_t) override {}
-  void recordLoginSuccess(uint8_t) override {}
-};
+using testing::NoCredentials;
 
 // Answers everything with CC 0; Close Session goes to the channel's SessionControl like bmc/ does.
 class RecordingDispatcher final : public Dispatcher {

@@ -17,6 +17,7 @@
 #include "common/clock.hpp"
 #include "net/lan_channel.hpp"
 #include "net/udp_server.hpp"
+#include "no_credentials.hpp"
 
 namespace simbmc::net {
 namespace {
@@ -25,13 +26,7 @@ namespace asio = boost::asio;
 
 constexpr std::array<uint8_t, 16> kGuid{};
 
-class NoCredentials final : public CredentialStore {
- public:
-  std::optional<UserCredential> findUser(uint8_t, std::string_view) const override { return std::nullopt; }
-  bool lockedOut(uint8_t) const override { return false; }
-  void recordLoginFailure(uint8_t) override {}
-  void recordLoginSuccess(uint8_t) override {}
-};
+using testing::NoCredentials;
 
 // Answers every request with CC 0 and `reply` bytes of data.
 class FixedDispatcher final : public Dispatcher {
