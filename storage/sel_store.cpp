@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,8 @@ const std::string kKeyLastAdd = "last_add";
 const std::string kKeyLastErase = "last_erase";
 const std::string kKeyOverflow = "overflow";
 const std::string kSettingPrefix = "setting.";
+// Under the settings prefix: SelService wrote it through putSetting() before the store owned it.
+const std::string kKeyTimeOffset = kSettingPrefix + "time_offset";
 
 // migrations[i] takes user_version i to i+1. Append only; never edit a shipped step.
 const std::vector<std::string>& migrations() {
@@ -57,6 +60,15 @@ class ResetOnExit {
 
 Error withContext(const Error& e, std::string_view context) {
   return makeError(e.kind, fmt::format("{}: {}", context, e.message));
+}
+
+// The next value of a repository timestamp (§31.2 most recent addition / erase) whose last value
+// was `floor`. Clients that cache the SEL compare the timestamps for equality, in whole seconds, so a
+// change must never bring back a value they may have seen: `now`, or floor + 1 when `now` is not
+// later (several changes in one second). At 0xFFFFFFFE it cannot grow without becoming "never".
+uint32_t nextStamp(uint32_t floor, uint32_t now) {
+  if (floor == SelStore::kNoTimestamp || now > floor || floor == SelStore::kNoTimestamp - 1) return now;
+  return floor + 1;
 }
 
 uint16_t following(uint16_t id) { return id >= kMaxId ? kMinId : static_cast<uint16_t>(id + 1); }
@@ -165,12 +177,14 @@ Result<void> SelStore::loadState() {
     int64_t lo, hi;
     int64_t* out;
   };
-  int64_t nextId = kMinId, lastAdd = kNoTimestamp, lastErase = kNoTimestamp, overflow = 0;
+  int64_t nextId = kMinId, lastAdd = kNoTimestamp, lastErase = kNoTimestamp, overflow = 0, timeOffset = 0;
   const Field fields[] = {
       {kKeyNextId, kMinId, kMaxId, &nextId},
       {kKeyLastAdd, 0, 0xFFFFFFFF, &lastAdd},
       {kKeyLastErase, 0, 0xFFFFFFFF, &lastErase},
       {kKeyOverflow, 0, 1, &overflow},
+      // Any offset is harmless: the SEL clock saturates.
+      {kKeyTimeOffset, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), &timeOffset},
   };
   for (const Field& f : fields) {
     auto v = readMeta(selectMeta_, f.key);
@@ -185,6 +199,8 @@ Result<void> SelStore::loadState() {
   lastAdd_ = static_cast<uint32_t>(lastAdd);
   lastErase_ = static_cast<uint32_t>(lastErase);
   overflow_ = overflow != 0;
+  floors_ = Floors{lastAdd_, lastErase_};
+  timeOffset_ = timeOffset;
   return {};
 }
 
@@ -221,6 +237,8 @@ Result<uint16_t> SelStore::add(SelRecordData record, uint32_t now) {
 
   uint32_t evicted = 0;
   uint16_t assigned = 0;
+  const uint32_t addStamp = nextStamp(floors_.addition, now);
+  const uint32_t eraseStamp = nextStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     // Circular: drop the oldest until one slot is free (more than one when the capacity shrank).
     while (count_ - evicted >= limits_.capacity) {
@@ -244,15 +262,15 @@ Result<uint16_t> SelStore::add(SelRecordData record, uint32_t now) {
     // §31.2: the erase timestamp is the last time entries were deleted from the log, and an
     // overwritten entry is deleted as much as one removed by Delete SEL Entry.
     if (evicted > 0) {
-      if (auto m = writeMeta(kKeyLastErase, now); !m) return m;
+      if (auto m = writeMeta(kKeyLastErase, eraseStamp); !m) return m;
     }
-    return writeMeta(kKeyLastAdd, now);
+    return writeMeta(kKeyLastAdd, addStamp);
   });
   if (!r) return withContext(r.error(), "add SEL entry");
   count_ = count_ - evicted + 1;
   nextId_ = following(assigned);
-  lastAdd_ = now;
-  if (evicted > 0) lastErase_ = now;
+  lastAdd_ = floors_.addition = addStamp;
+  if (evicted > 0) lastErase_ = floors_.erase = eraseStamp;
   return assigned;
 }
 
@@ -279,6 +297,7 @@ Result<SelEntry> SelStore::get(uint16_t id) {
 
 Result<uint16_t> SelStore::erase(uint16_t id, uint32_t now) {
   uint16_t erased = 0;
+  const uint32_t stamp = nextStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     Statement& select = id == kFirst ? selectFirst_ : (id == kLast ? selectLast_ : selectById_);
     int64_t seq = 0;
@@ -292,24 +311,33 @@ Result<uint16_t> SelStore::erase(uint16_t id, uint32_t now) {
       erased = static_cast<uint16_t>(select.columnInt(1));
     }
     if (auto d = deleteBySeq_.bind(1, seq).run(); !d) return d;
-    return writeMeta(kKeyLastErase, now);
+    return writeMeta(kKeyLastErase, stamp);
   });
   if (!r) return withContext(r.error(), fmt::format("delete SEL entry {:#06x}", id));
   --count_;
-  lastErase_ = now;
+  lastErase_ = floors_.erase = stamp;
   return erased;
 }
 
 Result<void> SelStore::clear(uint32_t now) {
+  const uint32_t stamp = nextStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     if (auto d = deleteAll_.run(); !d) return d;
     if (auto m = writeMeta(kKeyOverflow, 0); !m) return m;
-    return writeMeta(kKeyLastErase, now);
+    return writeMeta(kKeyLastErase, stamp);
   });
   if (!r) return withContext(r.error(), "clear SEL");
   count_ = 0;
   overflow_ = false;
-  lastErase_ = now;
+  lastErase_ = floors_.erase = stamp;
+  return {};
+}
+
+Result<void> SelStore::setTimeOffset(int64_t offset) {
+  auto r = db_->transaction([&] { return writeMeta(kKeyTimeOffset, offset); });
+  if (!r) return withContext(r.error(), "write SEL time offset");
+  timeOffset_ = offset;
+  floors_ = Floors{};  // the next timestamps follow the clock as set, even backwards
   return {};
 }
 

@@ -13,6 +13,13 @@
 // when full (Error::Kind::full) and raises the persisted overflow flag (§31.2); `circular` deletes
 // the oldest record(s) to make room, which stamps the erase time like any other deletion.
 //
+// Timestamps: the most recent addition and erase timestamps (§31.2) never repeat or go backwards,
+// across restarts too: a change takes `now`, or the previous value + 1 when `now` is not later
+// (several changes in one second, or a clock that moved back). Clients that cache the SEL compare
+// them for equality, in whole seconds, to notice changes. Only setTimeOffset() (Set SEL Time) lets
+// the next ones go back, to follow the clock a client set (until a restart, which keeps the floor).
+// The timestamps inside the records are the caller's (the SEL time of the event, §32.1).
+//
 // Integrity: each row carries a CRC-32 of its 16 bytes, checked for every record at open and on
 // every read, so a damaged record is refused (Error::Kind::corrupt), never served.
 //
@@ -76,9 +83,9 @@ class SelStore {
   uint32_t lastAddTime() const { return lastAdd_; }
   uint32_t lastEraseTime() const { return lastErase_; }
 
-  // Adds `record` (bytes 0..1 are overwritten with the assigned ID) and records `now` as the last
-  // add time (and as the last erase time when the circular policy dropped entries to make room).
-  // Returns the assigned ID. Errors: full (stop policy at capacity: overflow flag set;
+  // Adds `record` (bytes 0..1 are overwritten with the assigned ID) and moves the last add time to
+  // `now` (and the last erase time, when the circular policy dropped entries to make room), or to
+  // the previous value + 1 when `now` is not later (see Timestamps above). Returns the assigned ID. Errors: full (stop policy at capacity: overflow flag set;
   // or the disk is full), io, busy, internal.
   Result<uint16_t> add(SelRecordData record, uint32_t now);
   // The ID the next add() would assign if nothing else changes first (Partial Add SEL Entry).
@@ -86,14 +93,20 @@ class SelStore {
   // Record `id` (kFirst/kLast allowed) with the next ID in the chain. notFound when absent or the
   // log is empty; corrupt when the stored row is damaged (never served).
   Result<SelEntry> get(uint16_t id);
-  // Deletes record `id` (kFirst/kLast allowed), records `now` as the last erase time, returns the
-  // deleted ID. notFound when absent.
+  // Deletes record `id` (kFirst/kLast allowed), moves the last erase time to `now` (as for add()),
+  // returns the deleted ID. notFound when absent.
   Result<uint16_t> erase(uint16_t id, uint32_t now);
-  // Deletes every record and clears the overflow flag; IDs keep counting from where they were.
+  // Deletes every record, clears the overflow flag and moves the last erase time to `now` (as for
+  // add()); IDs keep counting from where they were.
   Result<void> clear(uint32_t now);
 
-  // Small persisted integers for the SEL device (SEL time offset, UTC offset), in this file so
-  // they live and die with the log they describe.
+  // A persisted signed offset (seconds) for the SEL clock (Set SEL Time, §31.11). The timestamps
+  // written next follow the new clock even when it was set back.
+  int64_t timeOffset() const { return timeOffset_; }
+  Result<void> setTimeOffset(int64_t offset);
+
+  // Small persisted integers for the SEL device (the UTC offset), in this file so they live and die
+  // with the log they describe. "time_offset" is setTimeOffset()'s: read it, do not write it here.
   Result<std::optional<int64_t>> setting(const std::string& key);
   Result<void> putSetting(const std::string& key, int64_t value);
 
@@ -117,6 +130,13 @@ class SelStore {
   bool overflow_ = false;
   uint32_t lastAdd_ = kNoTimestamp;
   uint32_t lastErase_ = kNoTimestamp;
+  // What the next timestamps must be later than (kNoTimestamp: nothing), see Timestamps above.
+  struct Floors {
+    uint32_t addition = kNoTimestamp;
+    uint32_t erase = kNoTimestamp;
+  };
+  Floors floors_;
+  int64_t timeOffset_ = 0;
 
   // Prepared once in open(); declared after db_ so they are finalized before it closes.
   Statement selectById_;

@@ -239,6 +239,133 @@ TEST(SelStore, FailedCircularAddLeavesTheEraseTime) {
   EXPECT_EQ(s->lastEraseTime(), kT0 + 200);
 }
 
+// §31.2: a client that caches the SEL (as FreeIPMI does the SDRs) judges it by the most recent
+// addition and erase timestamps, in whole seconds; two changes within one second stamped the same
+// value, and a clock that moved back an earlier one.
+TEST(SelStore, TimestampsNeverRepeatOrGoBackwards) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sel.db");
+  {
+    auto s = openSel(path);
+    ASSERT_TRUE(s);
+    mustAdd(*s, 1, kT0);
+    EXPECT_EQ(s->lastAddTime(), kT0);
+    mustAdd(*s, 2, kT0);
+    EXPECT_EQ(s->lastAddTime(), kT0 + 1);
+    mustAdd(*s, 3, kT0);
+    EXPECT_EQ(s->lastAddTime(), kT0 + 2) << "not kT0 + 1 again";
+    mustAdd(*s, 4, kT0 + 1);
+    EXPECT_EQ(s->lastAddTime(), kT0 + 3);
+    mustAdd(*s, 5, kT0 + 10);
+    EXPECT_EQ(s->lastAddTime(), kT0 + 10) << "a later second is taken as it is";
+    mustAdd(*s, 6, kT0 + 5);
+    EXPECT_EQ(s->lastAddTime(), kT0 + 11) << "a clock that moved back";
+    EXPECT_EQ(s->lastEraseTime(), SelStore::kNoTimestamp) << "adds delete nothing";
+
+    ASSERT_TRUE(s->erase(SelStore::kFirst, kT0 + 20));
+    EXPECT_EQ(s->lastEraseTime(), kT0 + 20);
+    ASSERT_TRUE(s->erase(SelStore::kFirst, kT0 + 20));
+    EXPECT_EQ(s->lastEraseTime(), kT0 + 21);
+    ASSERT_TRUE(s->clear(kT0 + 20));
+    EXPECT_EQ(s->lastEraseTime(), kT0 + 22);
+    ASSERT_TRUE(s->clear(kT0 + 20));
+    EXPECT_EQ(s->lastEraseTime(), kT0 + 23) << "clearing an empty log is an erase too";
+    ASSERT_TRUE(s->clear(900));
+    EXPECT_EQ(s->lastEraseTime(), kT0 + 24);
+    EXPECT_EQ(s->lastAddTime(), kT0 + 11) << "erases leave the addition time";
+  }
+  auto s = openSel(path);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->lastAddTime(), kT0 + 11);
+  EXPECT_EQ(s->lastEraseTime(), kT0 + 24);
+  mustAdd(*s, 7, kT0);
+  EXPECT_EQ(s->lastAddTime(), kT0 + 12) << "the floor survives a restart";
+  ASSERT_TRUE(s->erase(SelStore::kLast, kT0));
+  EXPECT_EQ(s->lastEraseTime(), kT0 + 25);
+}
+
+// Set SEL Time (§31.11) is the one way back: the next timestamps follow the clock a client set, then
+// go on from there (as Set SDR Repository Time does for the SDR repository).
+TEST(SelStore, SetTimeOffsetLetsTheNextTimestampsFollowTheClockBack) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sel.db");
+  {
+    auto s = openSel(path);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->timeOffset(), 0);
+    mustAdd(*s, 1, kT0);
+    mustAdd(*s, 2, kT0);
+    ASSERT_TRUE(s->clear(kT0));
+    ASSERT_TRUE(s->setTimeOffset(-1000));
+    EXPECT_EQ(s->timeOffset(), -1000);
+    mustAdd(*s, 3, kT0 - 1000);
+    EXPECT_EQ(s->lastAddTime(), kT0 - 1000);
+    mustAdd(*s, 4, kT0 - 1000);
+    EXPECT_EQ(s->lastAddTime(), kT0 - 999);
+    ASSERT_TRUE(s->erase(SelStore::kFirst, kT0 - 1000));
+    EXPECT_EQ(s->lastEraseTime(), kT0 - 1000);
+    ASSERT_TRUE(s->clear(kT0 - 1000));
+    EXPECT_EQ(s->lastEraseTime(), kT0 - 999);
+  }
+  auto s = openSel(path);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->timeOffset(), -1000);
+  EXPECT_EQ(*s->setting("time_offset"), std::optional<int64_t>(-1000)) << "the key older files have";
+  mustAdd(*s, 5, kT0 - 1000);
+  EXPECT_EQ(s->lastAddTime(), kT0 - 998);
+}
+
+// A circular overwrite stamps the erase time by the same rule.
+TEST(SelStore, CircularOverwritesWithinOneSecondStampIncreasingEraseTimes) {
+  auto s = openSel(":memory:", limits(16, SelOverflowPolicy::circular));
+  ASSERT_TRUE(s);
+  for (uint16_t t = 0; t < 16; ++t) mustAdd(*s, t, kT0);
+  EXPECT_EQ(s->lastAddTime(), kT0 + 15);
+  EXPECT_EQ(s->lastEraseTime(), SelStore::kNoTimestamp);
+  mustAdd(*s, 16, kT0);
+  EXPECT_EQ(s->lastAddTime(), kT0 + 16);
+  EXPECT_EQ(s->lastEraseTime(), kT0);
+  mustAdd(*s, 17, kT0);
+  EXPECT_EQ(s->lastAddTime(), kT0 + 17);
+  EXPECT_EQ(s->lastEraseTime(), kT0 + 1);
+  ASSERT_TRUE(s->clear(kT0));
+  EXPECT_EQ(s->lastEraseTime(), kT0 + 2);
+}
+
+// A write that fails takes no timestamp: the next one is the floor + 1, not + 2, and a failed Set SEL
+// Time does not lift the floor.
+TEST(SelStore, FailedWritesLeaveTheTimestampsAndTheirFloor) {
+  auto s = openSel(":memory:", limits(16, SelOverflowPolicy::circular));
+  ASSERT_TRUE(s);
+  for (uint16_t t = 0; t < 16; ++t) mustAdd(*s, t, kT0);
+  ASSERT_TRUE(s->erase(SelStore::kFirst, kT0));
+  ASSERT_TRUE(s->erase(SelStore::kFirst, kT0));
+  ASSERT_EQ(s->lastAddTime(), kT0 + 15);
+  ASSERT_EQ(s->lastEraseTime(), kT0 + 1);
+  ASSERT_TRUE(s->database().exec("PRAGMA query_only = 1"));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(s->add(record(99), kT0).hasValue());
+    EXPECT_FALSE(s->erase(SelStore::kFirst, kT0).hasValue());
+    EXPECT_FALSE(s->clear(kT0).hasValue());
+    EXPECT_FALSE(s->setTimeOffset(-1000).hasValue());
+  }
+  EXPECT_EQ(s->lastAddTime(), kT0 + 15);
+  EXPECT_EQ(s->lastEraseTime(), kT0 + 1);
+  EXPECT_EQ(s->timeOffset(), 0);
+  EXPECT_EQ(s->count(), 14u);
+  ASSERT_TRUE(s->database().exec("PRAGMA query_only = 0"));
+  // A delete of an absent record fails without stamping either.
+  auto missing = s->erase(0x1234, kT0);
+  ASSERT_FALSE(missing.hasValue());
+  EXPECT_EQ(missing.error().kind, Error::Kind::notFound);
+  mustAdd(*s, 100, kT0 - 50);
+  EXPECT_EQ(s->lastAddTime(), kT0 + 16);
+  ASSERT_TRUE(s->erase(SelStore::kFirst, kT0 - 50));
+  EXPECT_EQ(s->lastEraseTime(), kT0 + 2);
+}
+
 TEST(SelStore, IdsWrapFromFFFEToOneSkippingLiveIds) {
   TempDir dir;
   ASSERT_TRUE(dir.ok());
@@ -310,6 +437,7 @@ TEST(SelStore, StateSurvivesReopen) {
   EXPECT_EQ(s->lastAddTime(), kT0 + 3);
   EXPECT_EQ(s->lastEraseTime(), kT0 + 50);
   EXPECT_EQ(*s->setting("time_offset"), std::optional<int64_t>(-12345));
+  EXPECT_EQ(s->timeOffset(), -12345) << "the SEL time offset as SelService stored it before the store owned it";
   EXPECT_EQ(*s->setting("utc_offset"), std::optional<int64_t>());
   EXPECT_EQ(mustAdd(*s, 9), 5);  // 4 was deleted, but never reused
 }
