@@ -61,7 +61,6 @@ constexpr uint8_t kOemTimestampedLast = 0xDF;
 constexpr uint8_t kOemNonTimestampedFirst = 0xE0;
 
 // Persisted settings (SelStore::setting keys).
-const std::string kSettingTimeOffset = "time_offset";  // seconds added to the Clock
 const std::string kSettingUtcOffset = "utc_offset";    // minutes, or 0x07FF
 
 bool timestampedType(uint8_t type) {
@@ -186,7 +185,6 @@ struct SelService::Impl {
   const Clock& clock;
   SelConfig config;
   std::unique_ptr<SelStore> store;
-  int64_t timeOffset = 0;
   int16_t utcOffset = kUtcOffsetUnspecified;
   // §31.4: one reservation at a time; 0 = none (cancelled).
   uint16_t reservation = 0;
@@ -200,7 +198,9 @@ struct SelService::Impl {
   log::RateLimit errorLog{5, std::chrono::seconds(60)};
 
   uint32_t now() const {
-    const int64_t t = clock.unixSeconds() + timeOffset;
+    // Any stored 64-bit offset is harmless: clamped so the sum cannot overflow, and it saturates.
+    const int64_t offset = store ? store->timeOffset() : 0;
+    const int64_t t = clock.unixSeconds() + std::clamp<int64_t>(offset, -(int64_t{1} << 40), int64_t{1} << 40);
     // FFFFFFFFh means "unspecified" (§37), so the clock saturates one below.
     return static_cast<uint32_t>(std::clamp<int64_t>(t, 0, 0xFFFFFFFE));
   }
@@ -219,7 +219,9 @@ struct SelService::Impl {
     return cc;
   }
 
-  // Add SEL Entry's semantics for a complete record: type check, timestamp, commit.
+  // Add SEL Entry's semantics for a complete record: type check, timestamp, commit. The record's
+  // timestamp is the SEL time (§31.6, §32.1 "time when event was logged"); only the log's most
+  // recent addition time may run ahead of it, by the store's rule (several adds in one second).
   std::variant<uint16_t, Cc> addRecord(SelRecordData record) {
     const uint8_t type = record[2];
     if (!supportedType(type)) return kRecordTypeNotSupported;
@@ -357,11 +359,11 @@ struct SelService::Impl {
     return Reply::ok(std::move(out));
   }
 
-  // §31.11 Set SEL Time: kept as an offset from the Clock, so SEL time keeps running.
+  // §31.11 Set SEL Time: kept as an offset from the Clock, so SEL time keeps running. The next
+  // addition and erase timestamps follow the time set, even when it was set back.
   Reply setTime(const SetTimeRequest& q) {
     const int64_t offset = static_cast<int64_t>(q.time) - clock.unixSeconds();
-    if (auto r = store->putSetting(kSettingTimeOffset, offset); !r) return fail(r.error(), "set time");
-    timeOffset = offset;
+    if (auto r = store->setTimeOffset(offset); !r) return fail(r.error(), "set time");
     return Reply::ok();
   }
 
@@ -396,8 +398,6 @@ Result<void> SelService::open(const std::string& dbPath) {
     if (store.error().kind != Error::Kind::corrupt) return store.error();
     return makeError(Error::Kind::corrupt, store.error().message + "; move it aside to start with an empty SEL");
   }
-  auto offset = (*store)->setting(kSettingTimeOffset);
-  if (!offset) return offset.error();
   auto utc = (*store)->setting(kSettingUtcOffset);
   if (!utc) return utc.error();
   if (utc->has_value()) {
@@ -407,8 +407,6 @@ Result<void> SelService::open(const std::string& dbPath) {
     }
     impl_->utcOffset = static_cast<int16_t>(v);
   }
-  // Any 64-bit offset is harmless: now() saturates.
-  impl_->timeOffset = offset->value_or(0);
   impl_->store = std::move(*store);
   const auto& s = *impl_->store;
   log::info("sel: path={} entries={} capacity={} policy={}{}", dbPath, s.count(), s.limits().capacity,

@@ -11,6 +11,10 @@
 // - Clear SEL erases at once: the initiate reply already says "erase completed" (§31.9).
 // - SEL time (§31.10-31.11) is the injected Clock plus an offset set by Set SEL Time; the offset
 //   and the UTC offset (§31.11a-b) are persisted in the SEL's database.
+// - Get SEL Info's most recent addition and erase timestamps (§31.2) never repeat or go backwards,
+//   across restarts too (SelStore's rule: the SEL time, or the previous value + 1), so a client that
+//   caches the SEL by them sees every add, delete, clear and circular overwrite; only Set SEL Time
+//   lets them follow a clock set back. Records keep the SEL time at which they were logged.
 // - Every write is committed before its reply is built. Storage errors: 0xC4 when full (capacity
 //   with policy "stop", or the disk), 0xC0 when the file is locked, 0xFF otherwise; reads keep
 //   working while writes fail.

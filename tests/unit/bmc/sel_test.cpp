@@ -125,6 +125,21 @@ class SelTest : public ::testing::Test {
     return r.data.size() == 2 ? static_cast<uint16_t>(r.data[0] | (r.data[1] << 8)) : 0;
   }
   Resp info() { return call(kGetInfo); }
+  // Get SEL Info bytes 6..9 and 10..13 (Table 31-2): the most recent addition and erase timestamps.
+  std::pair<uint32_t, uint32_t> stamps() {
+    Resp r = info();
+    EXPECT_EQ(r.data.size(), 14u);
+    if (r.data.size() != 14) return {0, 0};
+    auto at = [&](size_t i) {
+      return static_cast<uint32_t>(r.data[i] | (r.data[i + 1] << 8) | (r.data[i + 2] << 16) |
+                                   (uint32_t{r.data[i + 3]} << 24));
+    };
+    return {at(5), at(9)};
+  }
+  void clearLog() {
+    const uint16_t r = reserve();
+    EXPECT_EQ(call(kClear, clearReq(r)), ok({0x01}));
+  }
   uint16_t entries() {
     Resp r = info();
     return r.data.size() == 14 ? static_cast<uint16_t>(r.data[1] | (r.data[2] << 8)) : 0xFFFF;
@@ -313,7 +328,8 @@ TEST_F(SelTest, DeleteNeedsTheCurrentReservation) {
   EXPECT_EQ(call(kDelete, cat({le16(r), le16(0xFFFF)})), ok(le16(3)));  // FFFFh = the last
   r = reserve();
   EXPECT_EQ(call(kDelete, cat({le16(r), le16(0x0000)})), ok(le16(1)));  // 0000h = the first
-  EXPECT_EQ(info(), ok(cat({{0x51}, le16(0), le16(3639 * 16), le32(kNow), le32(kNow + 7), {0x0F}})));
+  // Three adds and three deletes within one second each: the timestamps still moved every time.
+  EXPECT_EQ(info(), ok(cat({{0x51}, le16(0), le16(3639 * 16), le32(kNow + 2), le32(kNow + 9), {0x0F}})));
 }
 
 TEST_F(SelTest, DeleteLengthIsStrictAndItNeedsOperator) {
@@ -338,7 +354,7 @@ TEST_F(SelTest, ClearErasesAtOnceAndReportsCompletion) {
   EXPECT_EQ(call(kClear, clearReq(r, 0x00)), err(Cc::reservationCanceled));
   r = reserve();
   EXPECT_EQ(call(kClear, clearReq(r, 0x00)), ok({0x01}));
-  EXPECT_EQ(info(), ok(cat({{0x51}, le16(0), le16(3639 * 16), le32(kNow), le32(kNow + 30), {0x0F}})));
+  EXPECT_EQ(info(), ok(cat({{0x51}, le16(0), le16(3639 * 16), le32(kNow + 4), le32(kNow + 30), {0x0F}})));
   // Record IDs go on from where they were.
   EXPECT_EQ(add(6), 6);
 }
@@ -367,7 +383,8 @@ TEST_F(SelTest, StopPolicyAnswersOutOfSpaceAndRaisesOverflow) {
   for (uint8_t t = 0; t < 16; ++t) add(t);
   EXPECT_EQ(call(kAdd, record(99)), err(Cc::outOfSpace));
   EXPECT_FALSE(sel_->logEvent(SystemEvent{}));
-  EXPECT_EQ(info(), ok(cat({{0x51}, le16(16), le16(0), le32(kNow), le32(0xFFFFFFFF), {0x8F}})));
+  // Sixteen adds within one second: the addition timestamp moved on each (§31.2); refused ones left it.
+  EXPECT_EQ(info(), ok(cat({{0x51}, le16(16), le16(0), le32(kNow + 15), le32(0xFFFFFFFF), {0x8F}})));
   const uint16_t r = reserve();
   EXPECT_EQ(call(kClear, clearReq(r)), ok({0x01}));
   EXPECT_EQ(info().data.back(), 0x0F);
@@ -379,11 +396,12 @@ TEST_F(SelTest, CircularPolicyKeepsAcceptingAndKeepsTheNewest) {
   config.policy = SelOverflowPolicy::circular;
   start(config);
   for (uint8_t t = 0; t < 16; ++t) EXPECT_EQ(add(t), t + 1);
-  EXPECT_EQ(info(), ok(cat({{0x51}, le16(16), le16(0), le32(kNow), le32(0xFFFFFFFF), {0x0F}})));
-  clock_.advance(seconds(7));
+  EXPECT_EQ(info(), ok(cat({{0x51}, le16(16), le16(0), le32(kNow + 15), le32(0xFFFFFFFF), {0x0F}})));
+  clock_.advance(seconds(30));
   for (uint8_t t = 16; t < 20; ++t) EXPECT_EQ(add(t), t + 1);
-  // §31.2: the entries dropped to make room were erased, so the erase timestamp moves with them.
-  EXPECT_EQ(info(), ok(cat({{0x51}, le16(16), le16(0), le32(kNow + 7), le32(kNow + 7), {0x0F}})));
+  // §31.2: the entries dropped to make room were erased, so the erase timestamp moves with them (four
+  // overwrites within one second: +30, +31, +32, +33, as the additions).
+  EXPECT_EQ(info(), ok(cat({{0x51}, le16(16), le16(0), le32(kNow + 33), le32(kNow + 33), {0x0F}})));
   EXPECT_EQ(call(kGetEntry, getEntryReq(0)), ok(cat({le16(6), stored(5, 4, kNow)})));
 }
 
@@ -486,6 +504,102 @@ TEST_F(SelTest, TimeOffsetsAndRecordsSurviveARestart) {
   EXPECT_EQ(call(kGetUtcOffset), ok(le16(120)));
   EXPECT_EQ(call(kGetEntry, getEntryReq(0)), ok(cat({le16(0xFFFF), stored(1, 1, 1'000'000'000)})));
   EXPECT_EQ(add(2), 2);
+}
+
+// ---- Most recent addition / erase timestamps (§31.2) ------------------------------------------
+
+// A client that caches the SEL judges it by these two timestamps in whole seconds: every change must
+// move one to a value it has never reported, even within one second; the records keep the SEL time.
+TEST_F(SelTest, InfoTimestampsMoveOnEveryChangeWithinOneSecond) {
+  EXPECT_EQ(add(1), 1);
+  EXPECT_EQ(stamps(), std::make_pair(kNow, 0xFFFFFFFFu));
+  EXPECT_EQ(add(2), 2);
+  EXPECT_EQ(stamps().first, kNow + 1);
+  EXPECT_TRUE(sel_->logEvent(SystemEvent{}));
+  EXPECT_EQ(stamps().first, kNow + 2);
+  EXPECT_EQ(call(kGetEntry, getEntryReq(1)), ok(cat({le16(2), stored(1, 1, kNow)})));
+  EXPECT_EQ(call(kGetEntry, getEntryReq(2)), ok(cat({le16(3), stored(2, 2, kNow)})))
+      << "the record's own timestamp is the SEL time, not the addition timestamp";
+  clearLog();
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 2, kNow));
+  clearLog();
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 2, kNow + 1));
+  EXPECT_EQ(add(4), 4);
+  EXPECT_EQ(stamps().first, kNow + 3);
+  const uint16_t r = reserve();
+  EXPECT_EQ(call(kDelete, cat({le16(r), le16(4)})), ok(le16(4)));
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 3, kNow + 2));
+  clock_.advance(seconds(10));
+  EXPECT_EQ(add(5), 5);
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 10, kNow + 2)) << "a later second is taken as it is";
+}
+
+TEST_F(SelTest, CircularOverwritesWithinOneSecondMoveTheEraseTimestamp) {
+  SelConfig config;
+  config.capacity = 16;
+  config.policy = SelOverflowPolicy::circular;
+  start(config);
+  for (uint8_t t = 0; t < 16; ++t) add(t);
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 15, 0xFFFFFFFFu));
+  add(16);
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 16, kNow));
+  add(17);
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 17, kNow + 1));
+  EXPECT_EQ(call(kGetEntry, getEntryReq(0xFFFF)), ok(cat({le16(0xFFFF), stored(18, 17, kNow)})));
+}
+
+TEST_F(SelTest, InfoTimestampsKeepTheirFloorAcrossARestart) {
+  storage::testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.file("sel.db");
+  start({}, path);
+  for (uint8_t t = 1; t <= 3; ++t) add(t);
+  clearLog();
+  clearLog();
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 2, kNow + 1));
+  start({}, path);
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 2, kNow + 1));
+  add(4);
+  clearLog();
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 3, kNow + 2));
+}
+
+// Set SEL Time (§31.11) is the exception, as Set SDR Repository Time is for the SDR repository: the
+// next timestamps follow the clock a client set back, then go on from there.
+TEST_F(SelTest, SetSelTimeBackIsFollowedByTheNextTimestamps) {
+  for (uint8_t t = 1; t <= 3; ++t) add(t);
+  clearLog();
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 2, kNow));
+  EXPECT_EQ(call(kSetTime, le32(kNow - 100)), ok());
+  EXPECT_EQ(add(4), 4);
+  EXPECT_EQ(stamps(), std::make_pair(kNow - 100, kNow));
+  EXPECT_EQ(add(5), 5);
+  EXPECT_EQ(stamps().first, kNow - 99);
+  EXPECT_EQ(call(kGetEntry, getEntryReq(5)), ok(cat({le16(0xFFFF), stored(5, 5, kNow - 100)})));
+  clearLog();
+  EXPECT_EQ(stamps(), std::make_pair(kNow - 99, kNow - 100));
+}
+
+// A failed write (read-only storage) answers FFh and moves neither timestamp nor its floor.
+TEST_F(SelTest, FailedWritesLeaveTheInfoTimestamps) {
+  add(1);
+  add(2);
+  clearLog();
+  add(3);
+  ASSERT_EQ(stamps(), std::make_pair(kNow + 2, kNow));
+  ASSERT_TRUE(sel_->store()->database().exec("PRAGMA query_only = 1"));
+  EXPECT_EQ(call(kAdd, record(4)), err(Cc::unspecified));
+  EXPECT_FALSE(sel_->logEvent(SystemEvent{}));
+  uint16_t r = reserve();
+  EXPECT_EQ(call(kDelete, cat({le16(r), le16(3)})), err(Cc::unspecified));
+  EXPECT_EQ(call(kClear, clearReq(r)), err(Cc::unspecified));
+  EXPECT_EQ(call(kSetTime, le32(kNow - 100)), err(Cc::unspecified));
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 2, kNow));
+  ASSERT_TRUE(sel_->store()->database().exec("PRAGMA query_only = 0"));
+  add(4);
+  r = reserve();
+  EXPECT_EQ(call(kDelete, cat({le16(r), le16(3)})), ok(le16(3)));
+  EXPECT_EQ(stamps(), std::make_pair(kNow + 3, kNow + 1));
 }
 
 // ---- Privileges (Appendix G) ----------------------------------------------------------------
