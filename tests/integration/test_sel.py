@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The System Event Log with real clients: ipmitool (`sel info / list / elist / add / clear / delete / time`,
 -I lanplus and -I lan), FreeIPMI `ipmi-sel` (LAN_2_0 and LAN, `--clear`, `--delete`), raw requests with bad
-lengths and fields, the capacity policies from [bmc.sel], persistence, a corrupt sel.db at start-up, and
+lengths and fields, the capacity policies from [bmc.sel], Get SEL Info's addition/erase timestamps moving on
+every change (two within one second, and across a restart), persistence, a corrupt sel.db at start-up, and
 kill -9 at random (seeded) moments during concurrent adds: no acknowledged entry lost, none duplicated, and
 Get SEL Info agrees with what iterating Get SEL Entry returns.
 
@@ -9,6 +10,7 @@ Every loop is bounded in count and time; clients run with hard timeouts; only pr
 signalled, by PID."""
 
 import collections
+import datetime
 import os
 import random
 import re
@@ -54,6 +56,20 @@ def event_line(sensor_num, data2, data3, sensor_type=0x01, event_type=0x01, data
     line = "0x04 0x{:02x} 0x{:02x} 0x{:02x} 0x{:02x} 0x{:02x} 0x{:02x}".format(
         sensor_type, sensor_num, event_type, data1, data2, data3)
     return line + ("  # " + comment if comment else "")
+
+
+# How ipmitool prints a SEL time (Get SEL Info's timestamps, `sel time get`), with TZ=UTC.
+SEL_TIME_FORMAT = "%m/%d/%y %H:%M:%S UTC"
+SEL_TIME = r"\d\d/\d\d/\d\d \d\d:\d\d:\d\d UTC"
+
+
+def sel_time(text):
+    return datetime.datetime.strptime(text.strip(), SEL_TIME_FORMAT)
+
+
+def info_times(text, key):
+    """Every `key : <time>` line of ipmitool output (several `sel info` in one `exec`) -> [datetime]."""
+    return [sel_time(v) for v in re.findall(r"^{}\s*:\s*({})\s*$".format(re.escape(key), SEL_TIME), text, re.M)]
 
 
 def list_rows(text):
@@ -137,6 +153,14 @@ class SelTestCase(DaemonTestCase):
         self.assertOk(r)
         return list_rows(r.out), r
 
+    def batch(self, commands, d=None):
+        """Runs ipmitool commands one after the other in one lanplus session (`ipmitool exec`), so they
+        take milliseconds, bracketed by `sel time get`: (result, SEL time before, SEL time after)."""
+        r = self.assertOk(self.tool("exec", self.event_file(["sel time get"] + commands + ["sel time get"]), d=d))
+        times = re.findall(r"^({})\s*$".format(SEL_TIME), r.out, re.M)
+        self.assertEqual(len(times), 2, r.describe())
+        return r, sel_time(times[0]), sel_time(times[1])
+
 
 class IpmitoolSel(SelTestCase):
     """ipmitool's sel commands against a SEL with the default capacity (3639 entries, policy stop)."""
@@ -188,7 +212,12 @@ class IpmitoolSel(SelTestCase):
         self.assertEqual(f.get("Free Space"), "{} bytes".format((DEFAULT_CAPACITY - 3) * 16), r.describe())
         self.assertEqual(f.get("# Free Units"), str(DEFAULT_CAPACITY - 3), r.describe())
         self.assertRegex(f.get("Last Add Time", ""), r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d UTC$", r.describe())
-        self.assertEqual(rows[2][1][0] + " " + rows[2][1][1], f.get("Last Add Time"), r.describe())
+        # The entries carry the SEL time at which they were logged; Last Add Time never repeats a value
+        # (§31.2), so after several adds within one second it may run a few seconds ahead of them.
+        entry_time = sel_time(rows[2][1][0] + " " + rows[2][1][1])
+        last_add = sel_time(f.get("Last Add Time"))
+        self.assertLessEqual(entry_time, last_add, r.describe())
+        self.assertLess(last_add - entry_time, datetime.timedelta(seconds=120), r.describe())
 
     def test_sel_get_shows_the_record(self):
         self.add_events([event_line(0xE4, 0x11, 0x22)])
@@ -281,6 +310,47 @@ class IpmitoolSel(SelTestCase):
         r = self.assertFails(self.tool("sel", "add", self.event_file([event_line(0xEA, 1, 0)]), **kw))
         self.assertIn(CC_TEXT[0xD4], r.err, r.describe())
         self.assertEqual(len(self.list()[0]), 1)
+
+
+class InfoTimestamps(SelTestCase):
+    """`sel info`'s Last Add Time and Last Del Time (Get SEL Info, IPMI v2.0 §31.2) move to a later value on
+    every add and every clear, also two within one second: a client that caches the SEL compares them for
+    equality, in whole seconds, and two changes in one second used to report the same value. The entries
+    keep the SEL time at which they were logged."""
+
+    ATTEMPTS = 3  # a batch that straddles a second boundary proves nothing; try again (bounded)
+
+    def within_one_second(self, commands, key):
+        """Runs `commands` (two changes, each followed by `sel info`) in one session until both fall within
+        one SEL second; asserts that every `key` time reported, over all attempts, is later than the one
+        before it. Returns (result, SEL time) of the attempt that stayed within one second."""
+        seen = []
+        for _ in range(self.ATTEMPTS):
+            r, before, after = self.batch(commands)
+            times = info_times(r.out, key)
+            self.assertEqual(len(times), 2, r.describe())
+            seen += times
+            for earlier, later in zip(seen, seen[1:]):
+                self.assertLess(earlier, later, "{} went {}\n{}".format(key, [str(t) for t in seen], r.describe()))
+            if before == after:
+                return r, before
+        self.fail("no attempt ran both changes within one second; the test proved nothing")
+
+    def test_two_clears_within_a_second(self):
+        self.within_one_second(["sel clear", "sel info", "sel clear", "sel info"], "Last Del Time")
+
+    def test_two_adds_within_a_second(self):
+        first = self.event_file([event_line(0xD1, 1, 0)])
+        second = self.event_file([event_line(0xD1, 2, 0)])
+        self.clear()
+        r, now = self.within_one_second(["sel add " + first, "sel info", "sel add " + second, "sel info",
+                                         "sel list last 2"], "Last Add Time")
+        # The entries' own timestamps (as listed: `sel add` prints what it sent, unstamped) are the SEL
+        # time, not the Last Add Time (never faked).
+        rows = list_rows(r.out)[-2:]
+        self.assertEqual(len(rows), 2, r.describe())
+        for _, row in rows:
+            self.assertEqual(sel_time(row[0] + " " + row[1]), now, r.describe())
 
 
 class RawSel(SelTestCase):
@@ -486,6 +556,20 @@ class Persistence(SelTestCase):
         self.add_events([event_line(0x50, 9, 0)], d=d)
         rows, r = self.list(d)
         self.assertEqual(rows[-1][0], before[-1][0] + 1, r.describe())
+
+    def test_restart_keeps_the_info_timestamps_moving(self):
+        # Five clears within a second or so put Last Del Time a few seconds ahead of the clock; after a
+        # restart the next clear must still report a later one, not the clock's.
+        d = self.sel_daemon()
+        r, _, _ = self.batch(["sel clear"] * 5 + ["sel info"], d=d)
+        last = info_times(r.out, "Last Del Time")
+        self.assertEqual(len(last), 1, r.describe())
+        self.assertEqual(d.restart(signal.SIGTERM), 0)
+        f, r = self.info(d)
+        self.assertEqual(sel_time(f.get("Last Del Time", "")), last[0], r.describe())
+        self.clear(d)
+        f, r = self.info(d)
+        self.assertGreater(sel_time(f.get("Last Del Time", "")), last[0], r.describe())
 
     def test_corrupt_sel_db_refuses_to_start(self):
         state = tempfile.mkdtemp(prefix="simbmc-sel-state-")
