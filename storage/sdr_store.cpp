@@ -72,15 +72,6 @@ int64_t hashOf(const std::vector<SdrRecord>& records) {
   return static_cast<int64_t>(h);
 }
 
-// The next value of a repository timestamp (§33.9 most recent addition / erase, §35.2 device SDR
-// change indicator) whose last value was `floor`. Clients that cache SDRs (FreeIPMI) compare the
-// timestamps for equality, in whole seconds, so a change must never bring back a value they may have
-// seen: `now`, or floor + 1 when `now` is not later (several changes in one second).
-uint32_t nextStamp(uint32_t floor, uint32_t now) {
-  if (floor == SdrStore::kNoTimestamp || now > floor || floor == SdrStore::kNoTimestamp - 1) return now;
-  return floor + 1;
-}
-
 Error withContext(const Error& e, std::string_view context) {
   return makeError(e.kind, fmt::format("{}: {}", context, e.message));
 }
@@ -287,9 +278,9 @@ Result<bool> SdrStore::setGenerated(const std::vector<SdrRecord>& input, uint32_
     }
     if (auto e = putMeta(kMetaGeneratedHash, hash); !e) return e;
     if (auto e = putMeta(kMetaGeneratedCount, n); !e) return e;
-    if (auto e = putMeta(kMetaLastAddition, nextStamp(floors_.addition, now)); !e) return e;
+    if (auto e = putMeta(kMetaLastAddition, nextRepositoryStamp(floors_.addition, now)); !e) return e;
     if (erased) {
-      if (auto e = putMeta(kMetaLastErase, nextStamp(floors_.erase, now)); !e) return e;
+      if (auto e = putMeta(kMetaLastErase, nextRepositoryStamp(floors_.erase, now)); !e) return e;
     }
     return {};
   });
@@ -380,7 +371,7 @@ Result<uint16_t> SdrStore::add(SdrRecord record, uint32_t now) {
     return makeError(Error::Kind::full, fits ? "no free SDR record IDs" : "SDR repository is full");
   }
   setId(record, *id);
-  const uint32_t stamp = nextStamp(floors_.addition, now);
+  const uint32_t stamp = nextRepositoryStamp(floors_.addition, now);
   auto r = db_->transaction([&]() -> Result<void> {
     ResetOnExit reset(insertRecord_);
     if (auto e = insertRecord_.bind(1, int64_t{*id}).bind(2, int64_t{kUser}).bind(3, record).run(); !e) return e;
@@ -409,7 +400,7 @@ Result<size_t> SdrStore::replace(const std::vector<std::pair<uint16_t, SdrRecord
   }
   if (records.empty()) return size_t{0};
   if (units > units_) return makeError(Error::Kind::full, "SDR repository is full");
-  const uint32_t stamp = nextStamp(floors_.addition, now);
+  const uint32_t stamp = nextRepositoryStamp(floors_.addition, now);
   auto r = db_->transaction([&]() -> Result<void> {
     for (const auto& [id, record] : records) {
       ResetOnExit reset(updateRecord_);
@@ -448,7 +439,7 @@ Result<void> SdrStore::forEach(const std::function<bool(uint16_t id, const SdrRe
 
 Result<bool> SdrStore::remove(uint16_t id, uint32_t now) {
   if (!contains(id)) return false;
-  const uint32_t stamp = nextStamp(floors_.erase, now);
+  const uint32_t stamp = nextRepositoryStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     ResetOnExit reset(deleteRecord_);
     if (auto e = deleteRecord_.bind(1, int64_t{id}).run(); !e) return e;
@@ -463,7 +454,7 @@ Result<bool> SdrStore::remove(uint16_t id, uint32_t now) {
 }
 
 Result<void> SdrStore::clear(uint32_t now) {
-  const uint32_t stamp = nextStamp(floors_.erase, now);
+  const uint32_t stamp = nextRepositoryStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     if (auto e = db_->exec("DELETE FROM sdr"); !e) return e;
     if (auto e = putMeta(kMetaOverflow, 0); !e) return e;
@@ -482,7 +473,7 @@ Result<void> SdrStore::clear(uint32_t now) {
 Result<bool> SdrStore::noteDeviceSdrs(const std::vector<SdrRecord>& records, uint32_t now) {
   const int64_t hash = hashOf(records);
   if (deviceSdrHash_ == hash) return false;
-  const uint32_t stamp = nextStamp(floors_.device, now);
+  const uint32_t stamp = nextRepositoryStamp(floors_.device, now);
   auto r = db_->transaction([&]() -> Result<void> {
     if (auto e = putMeta(kMetaDeviceHash, hash); !e) return e;
     return putMeta(kMetaDeviceChange, stamp);

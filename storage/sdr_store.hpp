@@ -40,6 +40,7 @@
 
 #include "common/result.hpp"
 #include "storage/database.hpp"
+#include "storage/repository_time.hpp"
 
 namespace simbmc::storage {
 
@@ -55,7 +56,7 @@ class SdrStore {
   static constexpr uint16_t kDefaultUnits = 8192;  // 128 KiB: 1,000 full sensor records use 4,000
   // Timestamp of an addition or erase that never happened (as for the SEL, §31.2; clients print
   // "unspecified" rather than a time).
-  static constexpr uint32_t kNoTimestamp = 0xFFFFFFFF;
+  static constexpr uint32_t kNoTimestamp = kNoRepositoryTimestamp;
 
   // Opens (creating) `path` (":memory:" for tests) with room for `units` allocation units (at least
   // kMaxRecordSize / kUnitSize + 1, at most 0xFFFE), runs the migrations and builds the index.

@@ -62,15 +62,6 @@ Error withContext(const Error& e, std::string_view context) {
   return makeError(e.kind, fmt::format("{}: {}", context, e.message));
 }
 
-// The next value of a repository timestamp (§31.2 most recent addition / erase) whose last value
-// was `floor`. Clients that cache the SEL compare the timestamps for equality, in whole seconds, so a
-// change must never bring back a value they may have seen: `now`, or floor + 1 when `now` is not
-// later (several changes in one second). At 0xFFFFFFFE it cannot grow without becoming "never".
-uint32_t nextStamp(uint32_t floor, uint32_t now) {
-  if (floor == SelStore::kNoTimestamp || now > floor || floor == SelStore::kNoTimestamp - 1) return now;
-  return floor + 1;
-}
-
 uint16_t following(uint16_t id) { return id >= kMaxId ? kMinId : static_cast<uint16_t>(id + 1); }
 
 // CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of a record; bitwise, records are 16 bytes.
@@ -237,8 +228,8 @@ Result<uint16_t> SelStore::add(SelRecordData record, uint32_t now) {
 
   uint32_t evicted = 0;
   uint16_t assigned = 0;
-  const uint32_t addStamp = nextStamp(floors_.addition, now);
-  const uint32_t eraseStamp = nextStamp(floors_.erase, now);
+  const uint32_t addStamp = nextRepositoryStamp(floors_.addition, now);
+  const uint32_t eraseStamp = nextRepositoryStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     // Circular: drop the oldest until one slot is free (more than one when the capacity shrank).
     while (count_ - evicted >= limits_.capacity) {
@@ -297,7 +288,7 @@ Result<SelEntry> SelStore::get(uint16_t id) {
 
 Result<uint16_t> SelStore::erase(uint16_t id, uint32_t now) {
   uint16_t erased = 0;
-  const uint32_t stamp = nextStamp(floors_.erase, now);
+  const uint32_t stamp = nextRepositoryStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     Statement& select = id == kFirst ? selectFirst_ : (id == kLast ? selectLast_ : selectById_);
     int64_t seq = 0;
@@ -320,7 +311,7 @@ Result<uint16_t> SelStore::erase(uint16_t id, uint32_t now) {
 }
 
 Result<void> SelStore::clear(uint32_t now) {
-  const uint32_t stamp = nextStamp(floors_.erase, now);
+  const uint32_t stamp = nextRepositoryStamp(floors_.erase, now);
   auto r = db_->transaction([&]() -> Result<void> {
     if (auto d = deleteAll_.run(); !d) return d;
     if (auto m = writeMeta(kKeyOverflow, 0); !m) return m;

@@ -40,6 +40,7 @@
 
 #include "common/result.hpp"
 #include "storage/database.hpp"
+#include "storage/repository_time.hpp"
 
 namespace simbmc::storage {
 
@@ -65,7 +66,7 @@ class SelStore {
  public:
   static constexpr uint16_t kFirst = 0x0000;
   static constexpr uint16_t kLast = 0xFFFF;
-  static constexpr uint32_t kNoTimestamp = 0xFFFFFFFF;  // §31.2: "no entries ever added/erased"
+  static constexpr uint32_t kNoTimestamp = kNoRepositoryTimestamp;  // §31.2: "no entries ever added/erased"
 
   // Opens (creating) `path` (":memory:" for tests), runs the migrations, checks every record
   // against its CRC-32 and loads count, counters and timestamps. Errors: those of Database::open
