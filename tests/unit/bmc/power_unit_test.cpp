@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "common/timer_queue.hpp"
 #include "sensors/sdr.hpp"
+#include "unit/bmc/recording_sink.hpp"
 
 namespace simbmc::bmc {
 namespace {
@@ -53,14 +54,7 @@ class ScriptedHost final : public HostControl {
   std::vector<Listener> listeners;
 };
 
-class RecordingSink final : public EventSink {
- public:
-  bool logEvent(const SystemEvent& e) override {
-    events.push_back(e);
-    return true;
-  }
-  std::vector<SystemEvent> events;
-};
+using testing::RecordingSink;
 
 struct Ev {
   bool deassertion;

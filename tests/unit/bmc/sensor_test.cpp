@@ -16,6 +16,7 @@
 #include "sensors/sdr.hpp"
 #include "storage/state_store.hpp"
 #include "unit/storage/test_files.hpp"
+#include "unit/bmc/recording_sink.hpp"
 
 namespace simbmc::bmc {
 
@@ -73,15 +74,7 @@ void PrintTo(const Resp& r, std::ostream* os) {
 Resp ok(Bytes data = {}) { return Resp{Cc::ok, std::move(data)}; }
 Resp err(Cc cc) { return Resp{cc, {}}; }
 
-class FakeSink final : public EventSink {
- public:
-  bool logEvent(const SystemEvent& e) override {
-    events.push_back(e);
-    return accept;
-  }
-  std::vector<SystemEvent> events;
-  bool accept = true;
-};
+using FakeSink = testing::RecordingSink;
 
 SystemEvent bmcEvent(uint8_t type, uint8_t number, bool deassert, uint8_t eventType, std::array<uint8_t, 3> data) {
   SystemEvent e;

@@ -17,6 +17,7 @@
 #include "common/timer_queue.hpp"
 #include "storage/state_store.hpp"
 #include "unit/storage/test_files.hpp"
+#include "unit/bmc/recording_sink.hpp"
 
 namespace simbmc::bmc {
 namespace {
@@ -98,14 +99,7 @@ class FakeHost final : public HostControl {
   std::vector<Listener> listeners;
 };
 
-class FakeSink final : public EventSink {
- public:
-  bool logEvent(const SystemEvent& e) override {
-    events.push_back(e);
-    return true;
-  }
-  std::vector<SystemEvent> events;
-};
+using FakeSink = testing::RecordingSink;
 
 class WatchdogTest : public ::testing::Test {
  protected:
