@@ -267,10 +267,10 @@ class ChannelAndMc(DaemonTestCase):
         d = self.new_daemon(dict())
         self.assertOk(d.ipmitool("lan", "set", "1", "access", "off"))
         r = self.assertFails(d.ipmitool("mc", "info", timeout=30))
-        self.assertIn("insufficient resources for session", r.err, r.describe())
-        self.assertLess(r.elapsed, 8.0, "refused, not timed out\n" + r.describe())
+        self.assertIn("insufficient resources for session", r.err, "refused, not timed out\n" + r.describe())
         r = self.assertFails(d.ipmitool("mc", "info", iface="lan", timeout=30))
-        self.assertLess(r.elapsed, 8.0, "IPMI 1.5: refused, not timed out\n" + r.describe())
+        self.assertIn("Get Session Challenge command failed: Command not supported in present state", r.err,
+                      "IPMI 1.5: refused, not timed out\n" + r.describe())
         self.assertEqual(d.restart(), 0)
         self.assertIn("lan channel 1 starts disabled", d.log() + d.stdout())
         self.assertIn("DELETE FROM settings WHERE key='channel.access'", d.log() + d.stdout())
